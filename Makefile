@@ -1,0 +1,30 @@
+# The two commands a new user needs: `make up` and `make test`.
+PY := .venv/bin/python
+STACK := $(PY) scripts/stack.py
+
+.PHONY: up down status test test-unit eval bench setup
+
+setup:  ## install what is missing: Debian packages, .venv, Kafka + Spark connector jars, npm libs
+	bash scripts/bootstrap.sh
+
+up: setup  ## start the whole product on 127.0.0.1 and wait until every part is healthy
+	$(STACK) up
+
+down:  ## stop what `make up` started (data in var/ survives)
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+test: setup  ## the whole suite: unit tests, then the end-to-end and browser tests on the real stack
+	bash scripts/run_tests.sh
+
+test-unit: setup
+	$(PY) -m pytest -m "not e2e and not browser"
+
+eval: setup  ## model quality table (Pearson r, F1) on the human-rated corpora
+	$(PY) -m scoring_service.eval
+
+bench: up  ## throughput / latency benchmarks with in-run baselines
+	$(PY) bench/bench_scoring.py
+	$(PY) bench/bench_pipeline.py

@@ -1,0 +1,1 @@
+"""Scoring service: versioned NLTK sentiment/complaint models behind a small HTTP API."""

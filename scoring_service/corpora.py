@@ -1,0 +1,46 @@
+"""The human-rated corpora of the VADER paper, and the fixed train/held-out split.
+
+The files live outside the repository (`TRIAGE_VADER_CORPORA`, default
+`/work/shared/data/vader_icwsm2014`); they are needed to train and evaluate, never to serve.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPORA_DIR = Path(os.environ.get("TRIAGE_VADER_CORPORA", "/work/shared/data/vader_icwsm2014"))
+CORPUS_FILES = {
+    "tweets": "tweets_GroundTruth.tsv",
+    "movie_reviews": "movieReviewSnippets_GroundTruth.tsv",
+}
+SPLIT_SEED = 20140601
+HELD_OUT_FRACTION = 0.3
+
+
+@dataclass(frozen=True)
+class RatedText:
+    id: str
+    rating: float  # mean of 20 human raters, -4..+4
+    text: str
+
+
+def load_corpus(name: str, directory: Path = CORPORA_DIR) -> list[RatedText]:
+    raw = (directory / CORPUS_FILES[name]).read_text(encoding="utf-8")
+    rows = []
+    # CRLF ends rows; split on it exactly so a stray "\r" or "\n" inside a text stays put.
+    for line in raw.split("\r\n"):
+        if not line:
+            continue
+        id_, rating, text = line.split("\t", 2)
+        rows.append(RatedText(id_, float(rating), text))
+    return rows
+
+
+def split(rows: list[RatedText], *, seed: int = SPLIT_SEED) -> tuple[list[RatedText], list[RatedText]]:
+    """(train, held_out): a fixed shuffle, so every run holds out the same texts."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    cut = int(round(len(rows) * (1 - HELD_OUT_FRACTION)))
+    return [rows[i] for i in sorted(order[:cut])], [rows[i] for i in sorted(order[cut:])]

@@ -1,0 +1,210 @@
+"""The pure part of the stream: Kafka records -> complaints or dead letters -> arms.
+
+Every function here takes a DataFrame and returns a DataFrame with an explicit schema,
+and reads nothing from the outside world, so it is tested on a three-row
+`createDataFrame` without Kafka (tests/streaming/test_transform.py). The I/O shell is
+streaming/job.py; the scoring call is streaming/scoring.py; the Postgres writes are
+streaming/sink.py.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import (BinaryType, IntegerType, LongType, StringType, StructField,
+                               StructType, TimestampType)
+
+from triage_core import routing
+from triage_core.messages import MAX_TEXT_CHARS, classic_complaint_id
+
+# Why a record became a dead letter (triage_dead_letter.reason). Admins filter on these
+# and the tests assert on them, so they are constants, never ad-hoc strings.
+REASON_EMPTY_MESSAGE = "empty_message"
+REASON_INVALID_UTF8 = "invalid_utf8"
+REASON_UNPARSEABLE_JSON = "unparseable_json"
+REASON_NOT_AN_OBJECT = "not_an_object"
+REASON_INVALID_ID = "invalid_id"
+REASON_MISSING_TEXT = "missing_text"
+REASON_INVALID_TEXT = "invalid_text"
+REASON_EMPTY_TEXT = "empty_text"
+REASON_TEXT_TOO_LONG = "text_too_long"
+# Set by the sink, not here: the scoring service answered this one text with an error
+# (the service itself was up, so retrying would give the same answer).
+REASON_SCORING_REJECTED = "scoring_rejected"
+
+SOURCE_CLASSIC = "kafka"
+# Sources a new-format message may name; anything else is stored as SOURCE_CLASSIC
+# rather than dead-lettered: the label is informational and must fit varchar(16).
+KNOWN_SOURCES = frozenset({"web", "api", "bulk", "loadgen"})
+
+DETAIL_MAX_CHARS = 500
+
+# The columns the Kafka source gives that the stream uses.
+KAFKA_SCHEMA = StructType([
+    StructField("key", BinaryType()),
+    StructField("value", BinaryType()),
+    StructField("topic", StringType(), False),
+    StructField("partition", IntegerType(), False),
+    StructField("offset", LongType(), False),
+    StructField("timestamp", TimestampType()),
+])
+
+PARSED_SCHEMA = StructType([
+    StructField("kafka_topic", StringType(), False),
+    StructField("kafka_partition", IntegerType(), False),
+    StructField("kafka_offset", LongType(), False),
+    StructField("enqueued_at", TimestampType()),
+    StructField("raw_key", BinaryType()),
+    StructField("raw_value", BinaryType()),
+    StructField("complaint_id", StringType()),
+    StructField("text", StringType()),
+    StructField("source", StringType()),
+    StructField("reason", StringType()),
+    StructField("detail", StringType()),
+])
+
+COMPLAINT_COLUMNS = ["complaint_id", "text", "source", "kafka_topic", "kafka_partition",
+                     "kafka_offset", "enqueued_at"]
+DEAD_LETTER_COLUMNS = ["kafka_topic", "kafka_partition", "kafka_offset", "raw_key",
+                       "raw_value", "reason", "detail"]
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A record's meaning: a complaint (reason is None) or why it is a dead letter."""
+    complaint_id: str | None = None
+    text: str | None = None
+    source: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+def _dead(reason: str, detail: str) -> ParsedMessage:
+    return ParsedMessage(reason=reason, detail=detail[:DETAIL_MAX_CHARS])
+
+
+def _is_utf8_encodable(text: str) -> bool:
+    # json.loads accepts lone surrogates ("\ud800"), which Postgres cannot store.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_message(value: bytes | None, *, topic: str, partition: int, offset: int) -> ParsedMessage:
+    """One Kafka record value, as docs/contracts.md defines it.
+
+    `{"id": uuid, "text": ..., "source": ...}` is a complaint with that id;
+    `{"data": text}` (the classic demo) is a complaint whose id derives from the record's
+    position, so a replay makes the same complaint again rather than a second one.
+    """
+    if value is None or len(value) == 0:
+        return _dead(REASON_EMPTY_MESSAGE, "the record has no value")
+    try:
+        decoded = bytes(value).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _dead(REASON_INVALID_UTF8, str(exc))
+    try:
+        payload = json.loads(decoded)
+    except ValueError as exc:
+        return _dead(REASON_UNPARSEABLE_JSON, str(exc))
+    if not isinstance(payload, dict):
+        return _dead(REASON_NOT_AN_OBJECT, f"JSON {type(payload).__name__}, expected an object")
+
+    if "id" in payload:
+        raw_id = payload["id"]
+        try:
+            complaint_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) else None
+        except ValueError:
+            complaint_id = None
+        if complaint_id is None:
+            return _dead(REASON_INVALID_ID, f"id {raw_id!r} is not a UUID string")
+        text = payload.get("text")
+        source = payload.get("source")
+        source = source if isinstance(source, str) and source in KNOWN_SOURCES else SOURCE_CLASSIC
+    elif "data" in payload:
+        complaint_id = classic_complaint_id(topic, partition, offset)
+        text = payload["data"]
+        source = SOURCE_CLASSIC
+    else:
+        return _dead(REASON_MISSING_TEXT, "object has neither \"id\"/\"text\" nor \"data\"")
+
+    if text is None:
+        return _dead(REASON_MISSING_TEXT, "text is missing or null")
+    if not isinstance(text, str):
+        return _dead(REASON_INVALID_TEXT, f"text is a JSON {type(text).__name__}, expected a string")
+    if "\x00" in text or not _is_utf8_encodable(text):
+        return _dead(REASON_INVALID_TEXT, "text contains NUL or an unpaired surrogate")
+    text = text.strip()
+    if not text:
+        return _dead(REASON_EMPTY_TEXT, "text is empty after trimming")
+    if len(text) > MAX_TEXT_CHARS:
+        return _dead(REASON_TEXT_TOO_LONG, f"text has {len(text)} characters, limit {MAX_TEXT_CHARS}")
+    return ParsedMessage(complaint_id=complaint_id, text=text, source=source)
+
+
+def _parse_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    for batch in batches:
+        parsed = [
+            parse_message(value, topic=topic, partition=int(partition), offset=int(offset))
+            for value, topic, partition, offset in zip(
+                batch["value"], batch["topic"], batch["partition"], batch["offset"])
+        ]
+        yield pd.DataFrame({
+            "kafka_topic": batch["topic"],
+            "kafka_partition": batch["partition"],
+            "kafka_offset": batch["offset"],
+            "enqueued_at": batch["timestamp"],
+            "raw_key": batch["key"],
+            "raw_value": batch["value"],
+            "complaint_id": [p.complaint_id for p in parsed],
+            "text": [p.text for p in parsed],
+            "source": [p.source for p in parsed],
+            "reason": [p.reason for p in parsed],
+            "detail": [p.detail for p in parsed],
+        })
+
+
+def parse_records(records: DataFrame) -> DataFrame:
+    """Kafka records (KAFKA_SCHEMA columns) -> PARSED_SCHEMA, one row per record."""
+    return records.select(*KAFKA_SCHEMA.fieldNames()).mapInPandas(_parse_batches, PARSED_SCHEMA)
+
+
+def valid_complaints(parsed: DataFrame) -> DataFrame:
+    return parsed.where(F.col("reason").isNull()).select(*COMPLAINT_COLUMNS)
+
+
+def dead_letters(parsed: DataFrame) -> DataFrame:
+    return parsed.where(F.col("reason").isNotNull()).select(*DEAD_LETTER_COLUMNS)
+
+
+ARM_SCHEMA = StructType([
+    StructField("arm", StringType(), False),
+    StructField("model", StringType(), False),
+])
+
+
+def assign_arms(complaints: DataFrame, arms: Sequence[Mapping]) -> DataFrame:
+    """Adds `arm` (label) and `model` per complaint, by triage_core.routing.
+
+    The bucket is a hash of the complaint id, so a replayed batch routes every complaint
+    as before, as long as the experiment is the same.
+    """
+    if problems := routing.validate_arms(arms):
+        raise ValueError("invalid experiment arms: " + "; ".join(problems))
+    arms = [dict(arm) for arm in arms]
+
+    @pandas_udf(ARM_SCHEMA)
+    def _arm_of(ids: pd.Series) -> pd.DataFrame:
+        chosen = [routing.assign_arm(complaint_id, arms) for complaint_id in ids]
+        return pd.DataFrame({"arm": [a["label"] for a in chosen], "model": [a["model"] for a in chosen]})
+
+    return (complaints.withColumn("_arm", _arm_of(F.col("complaint_id")))
+            .select("*", "_arm.arm", "_arm.model").drop("_arm"))

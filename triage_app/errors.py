@@ -1,0 +1,47 @@
+"""Messages people see when something is refused, and the exceptions that carry them.
+
+Tests assert on these constants, so wording changes in one place.
+"""
+from __future__ import annotations
+
+from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+
+TEXT_REQUIRED = "Please describe your complaint."
+TEXT_NOT_STRING = "The complaint text must be a string."
+TEXT_TOO_SHORT = f"Please write at least {MIN_TEXT_CHARS} characters."
+TEXT_TOO_LONG = f"Please keep your complaint to at most {MAX_TEXT_CHARS} characters."
+TEXT_UNSTORABLE = "The text contains characters we cannot store (NUL or unpaired surrogates)."
+EMAIL_NOT_STRING = "The email address must be a string."
+EMAIL_INVALID = "Enter a valid email address, or leave it empty."
+BODY_NOT_OBJECT = "The request body must be a JSON object like {\"text\": \"...\"}."
+BODY_NOT_JSON = "The request body is not valid JSON."
+BODY_WRONG_MEDIA_TYPE = "Send the complaint as JSON with Content-Type: application/json."
+RATE_LIMITED = "Too many complaints from your address. Please wait {seconds} seconds and try again."
+TRACKING_NOT_FOUND = "No complaint has this tracking code."
+
+CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
+NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."
+ALREADY_RESOLVED = "This complaint is already resolved."
+MESSAGE_REQUIRED = "Write something first."
+MESSAGE_TOO_LONG = "Keep it to at most 5000 characters."
+
+POLICY_OUT_OF_RANGE = "{field} must be between {low} and {high}."
+POLICY_WEIGHTS_ZERO = "At least one priority weight must be above 0."
+EXPERIMENT_UNKNOWN_MODEL = "Unknown model {model!r}; known models: {known}."
+EXPERIMENT_SHADOW_SERVING = "The shadow model must not also serve an arm."
+
+
+class InvalidInput(Exception):
+    """Input a person can fix; `errors` maps each field to its problems."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class ActionRefused(Exception):
+    """A staff action that cannot happen in the complaint's current state."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

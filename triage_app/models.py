@@ -1,0 +1,251 @@
+"""Tables of the triage product. Names and columns follow docs/contracts.md, because the
+Spark job writes triage_complaint, triage_score, triage_shadow_score and
+triage_dead_letter with plain SQL; columns the contract does not name are nullable or
+have a database default, so those inserts keep working.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+def new_tracking_code() -> str:
+    # 24 random bytes = 192 bits, far above the 128 bits a guess would need to beat.
+    return secrets.token_urlsafe(24)
+
+
+class Complaint(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ANALYSED = "analysed", "Analysed"
+        IN_REVIEW = "in_review", "In review"
+        RESOLVED = "resolved", "Resolved"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web form"
+        API = "api", "API"
+        BULK = "bulk", "Bulk import"
+        LOADGEN = "loadgen", "Load generator"
+        KAFKA = "kafka", "Kafka message"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tracking_code = models.CharField(max_length=64, unique=True, default=new_tracking_code, editable=False)
+    text = models.TextField()
+    email = models.EmailField(max_length=254, null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+    # Not in the contract (the stream never writes them), hence nullable.
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="claimed_complaints")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "triage_complaint"
+        indexes = [models.Index(fields=["status"], name="triage_complaint_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class ComplaintEvent(models.Model):
+    """One thing that happened to a complaint; `public` events are shown to the customer."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Received"
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released"
+        NOTE = "note", "Internal note"
+        REPLY = "reply", "Reply to customer"
+        RESOLVED = "resolved", "Resolved"
+        REEVALUATED = "reevaluated", "Re-evaluated"
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Complaint.Status.choices, null=True, blank=True)
+    public = models.BooleanField(default=False)
+    body = models.TextField(blank=True, default="")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "triage_complaint_event"
+        ordering = ["created_at", "id"]
+
+
+class OutboxEntry(models.Model):
+    """A Kafka message owed for a stored complaint, written in the complaint's transaction.
+
+    `published_at` is set only from the producer's delivery callback, so an entry whose
+    publish was lost (broker down, process killed) stays pending for the relay.
+    """
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="outbox")
+    topic = models.CharField(max_length=255)
+    key = models.CharField(max_length=64)
+    payload = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "triage_outbox"
+        indexes = [
+            models.Index(fields=["created_at"], name="triage_outbox_pending_idx",
+                         condition=models.Q(published_at__isnull=True)),
+        ]
+
+
+class ScoreColumns(models.Model):
+    model_name = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=64)
+    compound = models.FloatField()
+    neg = models.FloatField()
+    neu = models.FloatField()
+    pos = models.FloatField()
+    label = models.CharField(max_length=16)
+    category = models.CharField(max_length=32, null=True, blank=True)
+    signals = models.JSONField(default=dict, db_default={})
+    explanation = models.TextField(blank=True, default="", db_default="")
+    scored_at = models.DateTimeField(db_default=Now())
+    scoring_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Score(ScoreColumns):
+    """The serving model's score; written by the stream (one row per complaint)."""
+
+    complaint = models.OneToOneField(Complaint, primary_key=True, on_delete=models.CASCADE,
+                                     related_name="score")
+    arm = models.CharField(max_length=16)
+    experiment_version = models.IntegerField()
+    priority = models.FloatField()
+    escalated = models.BooleanField()
+    policy_version = models.IntegerField()
+    kafka_topic = models.CharField(max_length=255)
+    kafka_partition = models.IntegerField()
+    kafka_offset = models.BigIntegerField()
+    enqueued_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "triage_score"
+        indexes = [
+            models.Index(fields=["-priority", "compound"], name="triage_score_rank_idx"),
+            models.Index(fields=["scored_at"], name="triage_score_scored_at_idx"),
+        ]
+
+
+class ShadowScore(ScoreColumns):
+    """A shadow model's score of a complaint: compared, never served."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="shadow_scores")
+
+    class Meta:
+        db_table = "triage_shadow_score"
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "model_name"], name="triage_shadow_score_once"),
+        ]
+
+
+class DeadLetter(models.Model):
+    """A Kafka record the stream could not accept, kept with its raw bytes."""
+
+    topic = models.CharField(max_length=255)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    raw_key = models.BinaryField(null=True, blank=True)
+    raw_value = models.BinaryField(null=True, blank=True)
+    reason = models.CharField(max_length=64)
+    detail = models.TextField(blank=True, default="", db_default="")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "triage_dead_letter"
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "partition", "offset"], name="triage_dead_letter_once"),
+        ]
+        ordering = ["-created_at"]
+
+
+class EscalationPolicy(models.Model):
+    """Append-only: a change is a new version; the current policy has the highest version."""
+
+    version = models.IntegerField(unique=True)
+    escalate_at = models.FloatField()
+    negative_compound = models.FloatField()
+    weight_sentiment = models.FloatField()
+    weight_severity = models.FloatField()
+    weight_category = models.FloatField()
+    created_at = models.DateTimeField(db_default=Now())
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "triage_escalation_policy"
+        ordering = ["-version"]
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return f"policy v{self.version}"
+
+
+class Experiment(models.Model):
+    """Append-only: which model serves how much traffic, and which one runs in shadow."""
+
+    version = models.IntegerField(unique=True)
+    arms = models.JSONField()
+    shadow_model = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "triage_experiment"
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"experiment v{self.version}"
+
+
+class StreamBatch(models.Model):
+    """One micro-batch of the Spark job, recorded by the stream if it chooses to.
+
+    Optional part of the contract: the health page shows it when rows exist and falls
+    back to figures derived from triage_score otherwise.
+    """
+
+    batch_id = models.BigIntegerField()
+    rows = models.IntegerField()
+    dead_letters = models.IntegerField(null=True, blank=True, db_default=0)
+    duration_ms = models.FloatField()
+    scoring_ms = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "triage_stream_batch"
+        ordering = ["-finished_at"]
+
+
+class AuditLog(models.Model):
+    """Who changed what admin setting, when, from what to what."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=64)
+    entity = models.CharField(max_length=64)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "triage_audit_log"
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,208 @@
+"""Settings of the triage app: one module, every value read through triage_core.config.
+
+Environment (besides the addresses in docs/contracts.md):
+- TRIAGE_DEBUG: "1" for Django's debug mode (off by default).
+- DJANGO_SECRET_KEY: required in production. Without it, debug mode uses a fixed dev
+  key and a non-debug local run generates one into var/django_secret_key (0600), so
+  `make up` works on a fresh machine without a secret ever living in the code.
+- TRIAGE_ALLOWED_HOSTS: extra comma-separated host names (127.0.0.1 and localhost always).
+- TRIAGE_CHANNEL_LAYER: "redis" (default) or "memory" (tests on one process).
+- TRIAGE_CACHE: "redis" (default, shared by every ASGI worker) or "locmem".
+- TRIAGE_SUBMIT_RATE: public submissions per client, "<count>/<seconds>" (default 300/60),
+  "0" turns the limit off (benchmarks that submit from one address).
+"""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from triage_core.config import PROJECT_ROOT, addresses, env, var_dir
+
+BASE_DIR: Path = PROJECT_ROOT
+ADDRESSES = addresses()
+
+DEBUG = env("TRIAGE_DEBUG", "0").lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    configured = env("DJANGO_SECRET_KEY", "")
+    if configured:
+        return configured
+    if DEBUG:
+        return "django-insecure-dev-only-key-never-used-without-TRIAGE_DEBUG"
+    key_file = var_dir() / "django_secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
+    h.strip() for h in env("TRIAGE_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "triage_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "triage_app.urls"
+ASGI_APPLICATION = "triage_app.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "triage_app.views.roles",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str) -> dict:
+    """Django's DATABASES entry for a postgresql:// URL (the contract's one format)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"TRIAGE_DATABASE_URL must be postgresql://..., got {parts.scheme!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        # ASGI runs sync ORM calls in a thread pool; persistent connections would outlive
+        # the request that opened them, so every request opens its own.
+        "CONN_MAX_AGE": 0,
+    }
+
+
+DATABASES = {"default": database_from_url(ADDRESSES.database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if env("TRIAGE_CHANNEL_LAYER", "redis") == "memory":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [ADDRESSES.redis_url], "prefix": "triage"},
+        }
+    }
+
+if env("TRIAGE_CACHE", "redis") == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ADDRESSES.redis_url,
+            "KEY_PREFIX": "triage",
+        }
+    }
+
+
+def _submit_rate(raw: str) -> tuple[int, int]:
+    if raw.strip() == "0":
+        return (0, 1)
+    try:
+        count, seconds = (int(p) for p in raw.split("/", 1))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRIAGE_SUBMIT_RATE must look like 300/60, got {raw!r}") from exc
+    return (count, seconds)
+
+
+# (max submissions, per seconds) for one client address; count 0 disables the limit.
+TRIAGE_SUBMIT_RATE = _submit_rate(env("TRIAGE_SUBMIT_RATE", "300/60"))
+# Model names an admin may put in an experiment (the scoring service's models).
+TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage").split(",") if m.strip())
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "staff-queue"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served straight from static/ (no collectstatic step for a local run); vendor files
+# come from npm (package.json copies them into static/vendor).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the queue page's fetch() reads it for X-CSRFToken
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "triage_app.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Complaint triage API",
+    "DESCRIPTION": "Public complaint submission and tracking; staff priority queue.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

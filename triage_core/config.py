@@ -1,0 +1,70 @@
+"""One place that reads the environment, for every process of the product.
+
+Defaults work on one machine (`make up`); deployments override them with env vars.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str) -> str:
+    """The value of `name` in the environment, or `default` when unset or empty."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Addresses:
+    kafka_bootstrap: str
+    kafka_topic: str
+    database_url: str
+    redis_url: str
+    scoring_url: str
+    scoring_token: str
+
+
+def addresses() -> Addresses:
+    return Addresses(
+        kafka_bootstrap=env("TRIAGE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        kafka_topic=env("TRIAGE_KAFKA_TOPIC", "complaints"),
+        database_url=env("TRIAGE_DATABASE_URL", "postgresql://triage:triage@127.0.0.1:5433/triage"),
+        redis_url=env("TRIAGE_REDIS_URL", "redis://127.0.0.1:6380/0"),
+        scoring_url=env("TRIAGE_SCORING_URL", "http://127.0.0.1:9000"),
+        scoring_token=env("SCORING_TOKEN", ""),
+    )
+
+
+def var_dir() -> Path:
+    """Where runtime data lives (databases, logs, checkpoints); ignored by git."""
+    return Path(env("TRIAGE_VAR_DIR", str(PROJECT_ROOT / "var")))
+
+
+def build_dir() -> Path:
+    """Where set-up puts what it resolved from Maven Central (ignored by git)."""
+    return Path(env("TRIAGE_BUILD_DIR", str(PROJECT_ROOT / "build")))
+
+
+def spark_kafka_jars() -> list[str]:
+    """The spark-sql-kafka connector and its extra dependencies, resolved at set-up.
+
+    Passed to Spark as `spark.jars` so that the job starts without reaching Maven
+    Central (scripts/bootstrap.sh fills the folder; `make up` runs it).
+    """
+    folder = build_dir() / "spark" / "jars"
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not jars:
+        raise FileNotFoundError(
+            f"no Spark Kafka connector jars in {folder}: run `make up` (scripts/bootstrap.sh) first")
+    return jars

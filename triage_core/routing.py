@@ -1,0 +1,46 @@
+"""Deterministic assignment of a complaint to an experiment arm.
+
+The bucket is a hash of the complaint id, never a random draw, so a replayed
+micro-batch assigns every complaint the version it had the first time.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+BUCKETS = 100
+
+
+def bucket_of(complaint_id: str) -> int:
+    digest = hashlib.sha256(complaint_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def validate_arms(arms: Sequence[Mapping]) -> list[str]:
+    """Problems with an arms list, as sentences an admin can act on; empty when valid."""
+    problems = []
+    if not arms:
+        problems.append("an experiment needs at least one arm")
+    labels = [a.get("label") for a in arms]
+    if len(set(labels)) != len(labels):
+        problems.append("arm labels must be unique")
+    for arm in arms:
+        weight = arm.get("weight")
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 100:
+            problems.append(f"arm {arm.get('label')!r}: weight must be a whole number 0..100")
+        if not arm.get("model"):
+            problems.append(f"arm {arm.get('label')!r}: model is required")
+    if not problems and sum(a["weight"] for a in arms) != BUCKETS:
+        problems.append("arm weights must add up to 100")
+    return problems
+
+
+def assign_arm(complaint_id: str, arms: Sequence[Mapping]) -> Mapping:
+    """The arm whose cumulative weight range holds the complaint's bucket."""
+    bucket = bucket_of(complaint_id)
+    upper = 0
+    for arm in arms:
+        upper += arm["weight"]
+        if bucket < upper:
+            return arm
+    raise ValueError("arm weights must add up to 100")
