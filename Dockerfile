@@ -1,0 +1,17 @@
+# One image for every Python process of the product (web, relay, listener, scoring,
+# streaming driver); compose.yaml picks the command. Java is there for Spark.
+FROM python:3.11-slim-bookworm
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless maven \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY infra/ infra/
+RUN mvn -q -B -f infra/spark/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+      -DincludeArtifactIds=spark-sql-kafka-0-10_2.13,spark-token-provider-kafka-0-10_2.13,kafka-clients,commons-pool2 \
+      -DoutputDirectory=/app/build/spark/jars
+COPY . .
+RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
+EXPOSE 8000 9000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "triage_app.asgi:application"]
