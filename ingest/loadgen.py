@@ -11,6 +11,7 @@ run with the same --seed produces the same texts in the same order.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import sys
@@ -20,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ingest.producer import complaint_message, producer_config
-from triage_core.config import addresses
+from ingest.batch_send import send_all
+from ingest.producer import complaint_message
 
 SUBJECTS = {
     "billing": ["I was charged twice for my subscription", "my invoice shows a fee I never agreed to",
@@ -109,48 +110,10 @@ def produce(*, count: int, rate: float, seed: int = 42, classic: bool = False, t
 
     Returns the ids produced (new-format messages; classic ones get their id in the stream).
     """
-    from confluent_kafka import Producer
-    from tqdm import tqdm
-
-    topic = topic or addresses().kafka_topic
-    config = producer_config(bootstrap=bootstrap, client_id="triage-loadgen")
-    config.update({"linger.ms": 20, "batch.num.messages": 10000, "queue.buffering.max.messages": 200000})
-    producer = Producer(config)
-    failures: list[str] = []
-
-    def on_delivery(err, msg) -> None:
-        if err is not None:
-            failures.append(str(err))
-
-    ids: list[str] = []
-    started = time.monotonic()
-    bar = tqdm(total=count, unit="complaint", desc="producing", disable=not progress, file=sys.stderr)
-    texts = complaint_texts(seed)
-    for n in range(count):
-        if time.monotonic() - started > max_seconds:
-            break
-        item = next(texts)
-        key, value = message_for(item, classic=classic)
-        while True:
-            try:
-                producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        producer.poll(0)
-        ids.append(item.id)
-        bar.update(1)
-        if rate > 0:
-            # Pace against the start time, not the previous message, so the average rate holds.
-            delay = started + (n + 1) / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-    bar.close()
-    remaining = producer.flush(60)
-    if remaining or failures:
-        raise RuntimeError(f"{remaining} complaints undelivered, {len(failures)} failed"
-                           + (f": {failures[0]}" if failures else ""))
-    return ids
+    items = list(itertools.islice(complaint_texts(seed), count))
+    sent = send_all((message_for(item, classic=classic) for item in items), total=count, rate=rate, topic=topic,
+                    bootstrap=bootstrap, client_id="triage-loadgen", max_seconds=max_seconds, progress=progress)
+    return [item.id for item in items[:sent]]
 
 
 def main(argv: list[str] | None = None) -> int:
