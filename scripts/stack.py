@@ -154,16 +154,48 @@ def pg_run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+def postgres_can_reach(folder: Path) -> bool:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    return pg_run("test", "-x", str(probe), check=False).returncode == 0
+
+
+def pg_home() -> Path:
+    """var/ when the postgres user can reach it; else a folder of its own keyed by this checkout.
+
+    A clone under a root-only folder (0700 somewhere up the path) is unreachable for
+    the `postgres` user, and PostgreSQL refuses to run as root.
+    """
+    if postgres_can_reach(VAR):
+        return VAR
+    import hashlib
+
+    return Path("/var/lib/triage") / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+
+
+PG_HOME = None
+
+
 def pg_data() -> Path:
-    return VAR / "pgdata"
+    global PG_HOME
+    if PG_HOME is None:
+        PG_HOME = pg_home()
+    return PG_HOME / "pgdata"
+
+
+def pg_socket_dir() -> Path:
+    return pg_data().parent / "pgsock"
 
 
 def start_postgres() -> None:
     data = pg_data()
-    socket_dir = VAR / "pgsock"
+    socket_dir = pg_socket_dir()
     for folder in (data, socket_dir):
         folder.mkdir(parents=True, exist_ok=True)
         shutil.chown(folder, PG_USER, PG_USER)
+    if data.parent != VAR:
+        log(f"the postgres user cannot reach {VAR}; its data lives in {data}")
     os.chmod(data, 0o700)
     if not (data / "PG_VERSION").exists():
         log("initialising the Postgres cluster in var/pgdata")
@@ -176,7 +208,7 @@ def start_postgres() -> None:
 
 
 def psql(sql: str, db: str = "postgres") -> str:
-    out = pg_run(str(PG_BIN / "psql"), "-h", str(VAR / "pgsock"), "-p", str(PG_PORT), "-U", "postgres",
+    out = pg_run(str(PG_BIN / "psql"), "-h", str(pg_socket_dir()), "-p", str(PG_PORT), "-U", "postgres",
                  "-d", db, "-tAc", sql)
     return out.stdout.strip()
 
@@ -195,7 +227,7 @@ def ensure_database() -> None:
 def postgres_healthy() -> bool:
     if read_pid("postgres") is None or not port_open(PG_HOST, PG_PORT):
         return False
-    return pg_run(str(PG_BIN / "pg_isready"), "-h", str(VAR / "pgsock"), "-p", str(PG_PORT), check=False).returncode == 0
+    return pg_run(str(PG_BIN / "pg_isready"), "-h", str(pg_socket_dir()), "-p", str(PG_PORT), check=False).returncode == 0
 
 
 def stop_postgres(kill: bool) -> None:
