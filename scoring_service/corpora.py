@@ -27,7 +27,8 @@ class RatedText:
 
 
 def load_corpus(name: str, directory: Path = CORPORA_DIR) -> list[RatedText]:
-    raw = (directory / CORPUS_FILES[name]).read_text(encoding="utf-8")
+    with open(directory / CORPUS_FILES[name], encoding="utf-8", newline="") as f:
+        raw = f.read()
     rows = []
     # CRLF ends rows; split on it exactly so a stray "\r" or "\n" inside a text stays put.
     for line in raw.split("\r\n"):
