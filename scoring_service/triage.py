@@ -1,0 +1,4 @@
+class TriageModel:
+    name="triage"
+    @classmethod
+    def load(cls, vader): raise NotImplementedError
