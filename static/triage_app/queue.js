@@ -1,0 +1,185 @@
+// Live priority queue. Every complaint field is inserted with textContent, never as
+// HTML, so a complaint containing <script> or <img onerror> shows as text.
+(function () {
+  "use strict";
+  const me = JSON.parse(document.getElementById("me").textContent);
+  const list = document.getElementById("queue");
+  const empty = document.getElementById("queue-empty");
+  const template = document.getElementById("queue-item-template");
+  const liveStatus = document.getElementById("live-status");
+  const message = document.getElementById("queue-message");
+  const filters = document.getElementById("filters");
+  const items = new Map();
+  let selectedId = null;
+  let socket = null;
+  let retryMs = 500;
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function currentFilters() {
+    const data = new FormData(filters);
+    return { status: data.get("status") || "", category: data.get("category") || "", model: data.get("model") || "" };
+  }
+
+  function visible(item) {
+    const f = currentFilters();
+    if (!item.score) return false;
+    if (f.status ? item.status !== f.status : item.status === "resolved") return false;
+    if (f.category && item.score.category !== f.category) return false;
+    if (f.model && item.score.model_name !== f.model) return false;
+    return true;
+  }
+
+  function compare(a, b) {
+    const sa = a.score, sb = b.score;
+    if (sa.escalated !== sb.escalated) return sa.escalated ? -1 : 1;
+    if (sa.priority !== sb.priority) return sb.priority - sa.priority;
+    if (sa.compound !== sb.compound) return sa.compound - sb.compound;
+    return a.created_at < b.created_at ? -1 : 1;
+  }
+
+  function whyText(score) {
+    const parts = [];
+    parts.push("sentiment " + (score.compound >= 0 ? "+" : "") + score.compound.toFixed(2) + " (" + score.label + ")");
+    if (score.category) parts.push("category " + score.category);
+    const evidence = Object.entries(score.signals || {})
+      .filter(([, words]) => words && words.length)
+      .map(([name, words]) => name + ": " + [].concat(words).join(", "));
+    if (evidence.length) parts.push("signals " + evidence.join("; "));
+    parts.push("model " + score.model_name + " " + score.model_version + " (arm " + score.arm + ")");
+    if (score.reasons && score.reasons.length) parts.push("escalated because " + score.reasons.join(" and "));
+    return parts.join(" · ");
+  }
+
+  function render() {
+    const shown = Array.from(items.values()).filter(visible).sort(compare);
+    const nodes = shown.map(renderItem);
+    list.replaceChildren(...nodes);
+    empty.hidden = shown.length > 0;
+    if (selectedId && !shown.some((i) => i.id === selectedId)) selectedId = null;
+    highlight();
+  }
+
+  function renderItem(item) {
+    const node = template.content.firstElementChild.cloneNode(true);
+    node.dataset.id = item.id;
+    node.classList.toggle("is-escalated", item.score.escalated);
+    node.querySelector(".priority").textContent = item.score.priority.toFixed(1);
+    node.querySelector(".escalated").hidden = !item.score.escalated;
+    node.querySelector(".status").textContent = item.status.replace("_", " ");
+    node.querySelector(".text").textContent = item.text;
+    node.querySelector(".why").textContent = whyText(item.score);
+    const open = node.querySelector(".open");
+    open.href = "/staff/complaints/" + encodeURIComponent(item.id) + "/";
+    const claim = node.querySelector(".claim");
+    const release = node.querySelector(".release");
+    const mine = item.claimed_by_id === me.id;
+    claim.hidden = Boolean(item.claimed_by_id) || item.status === "resolved";
+    release.hidden = !mine || item.status === "resolved";
+    claim.addEventListener("click", () => act(item.id, "claim"));
+    release.addEventListener("click", () => act(item.id, "release"));
+    node.querySelector(".claimed-by").textContent = item.claimed_by ? "claimed by " + (mine ? "you" : item.claimed_by) : "";
+    node.addEventListener("click", (event) => { if (event.target === node) select(item.id); });
+    return node;
+  }
+
+  function highlight() {
+    for (const node of list.children) {
+      const on = node.dataset.id === selectedId;
+      node.classList.toggle("selected", on);
+      node.setAttribute("aria-current", on ? "true" : "false");
+    }
+  }
+
+  function select(id) {
+    selectedId = id;
+    highlight();
+    const node = list.querySelector('[data-id="' + CSS.escape(id) + '"]');
+    if (node) node.focus();
+  }
+
+  function showMessage(text) {
+    message.textContent = text;
+    message.hidden = !text;
+  }
+
+  async function act(id, action) {
+    showMessage("");
+    const response = await fetch("/api/staff/complaints/" + encodeURIComponent(id) + "/" + action + "/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
+      body: "{}",
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      showMessage(data.detail || "That did not work (" + response.status + ").");
+      return;
+    }
+    upsert([data]);
+  }
+
+  function upsert(newItems) {
+    for (const item of newItems) items.set(item.id, item);
+    render();
+  }
+
+  async function load() {
+    const params = new URLSearchParams(currentFilters());
+    const response = await fetch("/api/queue/?" + params.toString(), { credentials: "same-origin" });
+    if (!response.ok) { showMessage("Could not load the queue (" + response.status + ")."); return; }
+    const data = await response.json();
+    items.clear();
+    upsert(data.results);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/queue/");
+    socket.addEventListener("open", () => {
+      retryMs = 500;
+      liveStatus.textContent = "live";
+      liveStatus.dataset.state = "live";
+      load();  // catch up on anything pushed while disconnected
+    });
+    socket.addEventListener("message", (event) => {
+      const data = JSON.parse(event.data);
+      if (data.type === "items") upsert(data.items);
+      else if (data.type === "refresh") load();
+    });
+    socket.addEventListener("close", () => {
+      liveStatus.textContent = "reconnecting…";
+      liveStatus.dataset.state = "down";
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10000);
+    });
+  }
+
+  filters.addEventListener("change", load);
+
+  document.addEventListener("keydown", (event) => {
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select"].includes(tag) || event.ctrlKey || event.metaKey || event.altKey) return;
+    const nodes = Array.from(list.children);
+    const index = nodes.findIndex((n) => n.dataset.id === selectedId);
+    if (event.key === "j" || event.key === "ArrowDown" && index >= 0) {
+      const next = nodes[Math.min(nodes.length - 1, index + 1)];
+      if (next) { select(next.dataset.id); event.preventDefault(); }
+    } else if (event.key === "k" || event.key === "ArrowUp" && index >= 0) {
+      const prev = nodes[Math.max(0, index - 1)];
+      if (prev) { select(prev.dataset.id); event.preventDefault(); }
+    } else if (event.key === "Enter" && selectedId && event.target.tagName !== "BUTTON" && event.target.tagName !== "A") {
+      location.href = "/staff/complaints/" + encodeURIComponent(selectedId) + "/";
+    } else if (event.key === "c" && selectedId) {
+      act(selectedId, "claim");
+    } else if (event.key === "r" && selectedId) {
+      act(selectedId, "release");
+    }
+  });
+
+  connect();
+})();

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+from channels.layers import channel_layers
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from ingest import producer as producer_module
+from tests.fakes import FakeProducer
+
+
+@pytest.fixture(autouse=True)
+def _fast_local_services(settings):
+    """One-process replacements for Redis (channel layer, cache); nothing else changes."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    channel_layers.backends.clear()
+    cache.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def fake_producer():
+    """The app's Kafka publisher, backed by a fake producer that delivers on poll."""
+    fake = FakeProducer()
+    producer_module.set_publisher(producer_module.ComplaintPublisher(fake))
+    yield fake
+    producer_module.set_publisher(None)
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user(username="alice", password="pw-alice-123", is_staff=True)
+
+
+@pytest.fixture
+def other_staff(db):
+    return get_user_model().objects.create_user(username="bob", password="pw-bob-123", is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser(username="root", password="pw-root-123")
+
+
+@pytest.fixture
+def customer_user(db):
+    return get_user_model().objects.create_user(username="carol", password="pw-carol-123")

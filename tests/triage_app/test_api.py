@@ -1,0 +1,193 @@
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.triage_app.factories import complaint_make, score_make
+from triage_app import errors
+from triage_app.models import Complaint, OutboxEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+@pytest.fixture
+def post_json(django_capture_on_commit_callbacks):
+    """POST a raw JSON body, running the after-commit publish as a real commit would."""
+    def post(client, body, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/api/complaints/", data=body, content_type="application/json", **kwargs)
+    return post
+
+
+def test_submit_returns_201_with_tracking_code_and_publishes_after_commit(client, post_json, fake_producer):
+    response = post_json(client, json.dumps({"text": "  The app charged me twice this month!  ",
+                                             "email": "me@example.com"}))
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "tracking_code", "status"}
+    assert body["status"] == "received"
+    assert len(body["tracking_code"]) >= 32  # token_urlsafe(24): 192 random bits
+    complaint = Complaint.objects.get(id=body["id"])
+    assert complaint.text == "The app charged me twice this month!"
+    assert complaint.source == "api"
+
+    message = fake_producer.delivered[0]
+    assert message.key() == body["id"].encode()
+    value = json.loads(message.value())
+    assert value["id"] == body["id"] and value["text"] == complaint.text and value["source"] == "api"
+    assert OutboxEntry.objects.get(complaint_id=body["id"]).published_at is not None
+
+
+def test_tracking_codes_differ(client, post_json):
+    codes = {post_json(client, json.dumps({"text": f"complaint number {i} about delivery"})).json()["tracking_code"]
+             for i in range(5)}
+    assert len(codes) == 5
+
+
+def test_failed_delivery_leaves_the_outbox_entry_pending(client, post_json, fake_producer):
+    fake_producer.fail_with = "Local: Message timed out"
+    response = post_json(client, json.dumps({"text": "Kafka is down but this must not be lost"}))
+    assert response.status_code == 201
+    entry = OutboxEntry.objects.get(complaint_id=response.json()["id"])
+    assert entry.published_at is None
+    assert "timed out" in entry.last_error
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"text": "short"}, "text", errors.TEXT_TOO_SHORT),
+    ({}, "text", errors.TEXT_REQUIRED),
+    ({"text": 5}, "text", errors.TEXT_NOT_STRING),
+    ({"text": {"nested": "object value"}}, "text", errors.TEXT_NOT_STRING),
+    ({"text": "x" * 6000}, "text", errors.TEXT_TOO_LONG),
+    ({"text": "long enough text", "email": "nope"}, "email", errors.EMAIL_INVALID),
+    ({"text": "NUL byte \u0000 inside text"}, "text", errors.TEXT_UNSTORABLE),
+    ([1, 2], "non_field_errors", errors.BODY_NOT_OBJECT),
+    ("a string body", "non_field_errors", errors.BODY_NOT_OBJECT),
+    (None, "non_field_errors", errors.BODY_NOT_OBJECT),
+])
+def test_bad_input_is_a_400_naming_the_field(client, post_json, body, field, message):
+    response = post_json(client, json.dumps(body))
+    assert response.status_code == 400
+    assert response.json()[field] == [message]
+    assert Complaint.objects.count() == 0
+
+
+@pytest.mark.parametrize("raw, content_type, message", [
+    (b"{not json", "application/json", errors.BODY_NOT_JSON),
+    (b"\xff\xfe\x00garbage", "application/json", errors.BODY_NOT_JSON),
+    (b'{"text": "\\ud800 lone surrogate here"}', "application/json", errors.TEXT_UNSTORABLE),
+    (b"text=hello+world+long+enough", "application/x-www-form-urlencoded", errors.BODY_WRONG_MEDIA_TYPE),
+    (b"hello", "text/plain", errors.BODY_WRONG_MEDIA_TYPE),
+    (b"", "application/json", errors.TEXT_REQUIRED),
+])
+def test_malformed_requests_are_400_never_500(client, raw, content_type, message):
+    response = client.generic("POST", "/api/complaints/", raw, content_type=content_type)
+    assert response.status_code == 400
+    assert message in [m for problems in response.json().values() for m in problems]
+
+
+def test_rate_limit_answers_429_with_a_clear_message(client, post_json, settings):
+    settings.TRIAGE_SUBMIT_RATE = (2, 60)
+    for _ in range(2):
+        assert post_json(client, json.dumps({"text": "within the limit, fine"})).status_code == 201
+    response = post_json(client, json.dumps({"text": "one too many for now"}))
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert response.json()["detail"] == errors.RATE_LIMITED.format(seconds=response["Retry-After"])
+    other = post_json(client, json.dumps({"text": "a different client address"}), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 201
+
+
+def test_track_shows_status_but_never_scores(client):
+    complaint = complaint_make()
+    score_make(complaint=complaint, compound=-0.9, priority=90, escalated=True)
+    response = client.get(f"/api/complaints/{complaint.tracking_code}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "analysed"
+    assert [h["status"] for h in body["history"]] == ["analysed"]
+    assert "score" not in json.dumps(body) and "compound" not in json.dumps(body)
+
+
+def test_unknown_tracking_code_is_404(client):
+    response = client.get("/api/complaints/does-not-exist-0123456789abcdef/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == errors.TRACKING_NOT_FOUND
+
+
+def test_queue_needs_staff(client, customer_user):
+    assert client.get("/api/queue/").status_code in (401, 403)
+    client.force_authenticate(customer_user)
+    assert client.get("/api/queue/").status_code == 403
+
+
+def test_queue_sorts_escalated_then_priority_then_most_negative(client, staff_user):
+    calm = complaint_make(text="Mildly annoyed about the colour")
+    score_make(complaint=calm, compound=-0.1, priority=6)
+    angry = complaint_make(text="I will sue you, this is fraud")
+    score_make(complaint=angry, compound=-0.95, priority=88, escalated=True)
+    worse_tone = complaint_make(text="Terrible awful horrible service")
+    score_make(complaint=worse_tone, compound=-0.8, priority=48)
+    same_priority = complaint_make(text="Bad service, same priority")
+    score_make(complaint=same_priority, compound=-0.3, priority=48)
+    complaint_make(text="Not scored yet, so not in the queue")
+    resolved = complaint_make(text="Already handled complaint", status="resolved")
+    score_make(complaint=resolved, compound=-0.99, priority=99, escalated=True)
+
+    client.force_authenticate(staff_user)
+    body = client.get("/api/queue/").json()
+    assert [i["id"] for i in body["results"]] == [str(angry.id), str(worse_tone.id), str(same_priority.id),
+                                                   str(calm.id)]
+    assert body["count"] == 4
+    top = body["results"][0]
+    assert top["score"]["escalated"] is True and top["score"]["reasons"]
+
+
+def test_queue_filters(client, staff_user):
+    a = complaint_make()
+    score_make(complaint=a, category="billing", model_name="triage")
+    b = complaint_make()
+    score_make(complaint=b, category="delivery", model_name="vader")
+    client.force_authenticate(staff_user)
+    assert [i["id"] for i in client.get("/api/queue/?category=billing").json()["results"]] == [str(a.id)]
+    assert [i["id"] for i in client.get("/api/queue/?model=vader").json()["results"]] == [str(b.id)]
+    assert client.get("/api/queue/?status=bogus").status_code == 400
+
+
+def test_queue_accepts_token_auth(client, db):
+    admin = get_user_model().objects.create_superuser(username="admin", password="pw-x-12345")
+    token = Token.objects.create(user=admin)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/queue/").status_code == 200
+
+
+def test_staff_actions_over_the_api(client, staff_user, other_staff):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_authenticate(staff_user)
+    claimed = client.post(f"/api/staff/complaints/{complaint.id}/claim/", {}, format="json")
+    assert claimed.status_code == 200 and claimed.json()["status"] == "in_review"
+
+    client.force_authenticate(other_staff)
+    refused = client.post(f"/api/staff/complaints/{complaint.id}/claim/", {}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == errors.CLAIMED_BY_OTHER.format(name="alice")
+
+    empty_note = client.post(f"/api/staff/complaints/{complaint.id}/notes/", {"body": " "}, format="json")
+    assert empty_note.status_code == 400 and empty_note.json()["body"] == [errors.MESSAGE_REQUIRED]
+    assert client.post(f"/api/staff/complaints/{complaint.id}/notes/", {"body": "checked"},
+                       format="json").status_code == 200
+    assert client.post(f"/api/staff/complaints/{complaint.id}/bogus/", {}, format="json").status_code == 404
+
+
+def test_schema_is_served(client):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/complaints/" in response.content

@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+
+from tests.triage_app.factories import complaint_make, score_make, shadow_make
+from triage_app import errors
+from triage_app.models import Complaint, ComplaintEvent
+
+pytestmark = pytest.mark.django_db
+
+XSS = '<script>alert("x")</script><img src=x onerror="alert(1)">'
+
+
+def test_form_submission_redirects_to_tracking_page_with_code(client, django_capture_on_commit_callbacks, fake_producer):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/", {"text": "My refund never arrived after 3 weeks.", "email": ""})
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert complaint.source == "web"
+    assert response["Location"] == f"/track/{complaint.tracking_code}/?new=1"
+    page = client.get(response["Location"])
+    assert complaint.tracking_code in page.content.decode()
+    assert "What happens next" in page.content.decode()
+    assert len(fake_producer.delivered) == 1
+
+
+def test_form_shows_field_errors(client):
+    response = client.post("/", {"text": "short", "email": "bad"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert errors.TEXT_TOO_SHORT in body and errors.EMAIL_INVALID in body
+
+
+def test_form_rate_limit_is_429_with_message(client, settings):
+    settings.TRIAGE_SUBMIT_RATE = (1, 60)
+    client.post("/", {"text": "first complaint is fine"})
+    response = client.post("/", {"text": "second one is over the limit"})
+    assert response.status_code == 429
+    assert "Too many complaints" in response.content.decode()
+
+
+def test_form_needs_csrf(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/", {"text": "no csrf token in this form post"}).status_code == 403
+
+
+def test_tracking_page_shows_replies_but_not_notes_or_scores(client, staff_user):
+    complaint = complaint_make(text=XSS + " and my order is late")
+    score_make(complaint=complaint, compound=-0.93, priority=77)
+    ComplaintEvent.objects.create(complaint=complaint, kind="note", body="internal: customer is VIP", public=False)
+    ComplaintEvent.objects.create(complaint=complaint, kind="reply", body="We are sending a new one.", public=True,
+                                  actor=staff_user)
+    body = client.get(f"/track/{complaint.tracking_code}/").content.decode()
+    assert "We are sending a new one." in body
+    assert "internal: customer is VIP" not in body
+    assert "-0.93" not in body and "77" not in body
+    assert "<script>alert" not in body and "&lt;script&gt;" in body
+
+
+def test_unknown_tracking_code_page_is_404(client):
+    assert client.get("/track/nope/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/manage/policy/", "/manage/experiment/", "/manage/ab/", "/manage/health/"])
+def test_staff_and_admin_pages_need_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("url", ["/manage/policy/", "/manage/experiment/", "/manage/ab/", "/manage/health/"])
+def test_admin_pages_refuse_plain_staff(client, staff_user, url):
+    client.force_login(staff_user)
+    assert client.get(url).status_code == 403
+
+
+def test_customer_account_cannot_open_staff_pages(client, customer_user):
+    client.force_login(customer_user)
+    assert client.get("/staff/").status_code == 403
+
+
+def test_queue_page_renders_for_staff(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get("/staff/")
+    assert response.status_code == 200
+    assert "triage_app/queue.js" in response.content.decode()
+
+
+def test_complaint_page_shows_breakdown_and_escapes_text(client, staff_user):
+    complaint = complaint_make(text=XSS)
+    score_make(complaint=complaint, compound=-0.91, priority=82, escalated=True, category="billing",
+               signals={"legal_threat": ["lawyer"]}, model_name="triage")
+    shadow_make(complaint=complaint, model_name="vader")
+    client.force_login(staff_user)
+    body = client.get(reverse("staff-complaint", args=[complaint.id])).content.decode()
+    assert "lawyer" in body and "billing" in body and "82" in body and "ESCALATED" in body
+    assert "<script>alert" not in body and "&lt;script&gt;" in body
+
+
+def test_complaint_page_actions_claim_reply_resolve(client, staff_user, other_staff):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_login(staff_user)
+    base = f"/staff/complaints/{complaint.id}/"
+    client.post(base + "claim/")
+    client.post(base + "reply/", {"body": "Refund issued."})
+    client.post(base + "note/", {"body": "Called the courier."})
+    client.post(base + "resolve/")
+    complaint.refresh_from_db()
+    assert complaint.status == "resolved"
+    kinds = list(complaint.events.values_list("kind", flat=True))
+    assert kinds == ["claimed", "reply", "note", "resolved"]
+
+    client.force_login(other_staff)
+    page = client.post(base + "claim/", follow=True).content.decode()
+    assert errors.ALREADY_RESOLVED in page
+
+
+def test_admin_pages_render(client, admin_user):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    shadow_make(complaint=complaint)
+    client.force_login(admin_user)
+    for url in ["/manage/policy/", "/manage/experiment/", "/manage/ab/", "/manage/ab/?experiment=1",
+                "/admin/triage_app/deadletter/", "/admin/triage_app/experiment/add/",
+                "/admin/triage_app/escalationpolicy/add/"]:
+        assert client.get(url).status_code == 200, url

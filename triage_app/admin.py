@@ -1,0 +1,174 @@
+"""Django admin: complaints and scores to look at, dead letters for admins, and the
+append-only policy and experiment, where "editing" saves a new version through the
+same validated, audited services as the admin screens."""
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+
+from triage_app import services
+from triage_app.errors import InvalidInput
+from triage_app.models import (
+    AuditLog,
+    Complaint,
+    ComplaintEvent,
+    DeadLetter,
+    EscalationPolicy,
+    Experiment,
+    OutboxEntry,
+    Score,
+    ShadowScore,
+)
+
+
+class ComplaintEventInline(admin.TabularInline):
+    model = ComplaintEvent
+    extra = 0
+    readonly_fields = ("kind", "status", "public", "body", "actor", "created_at")
+    can_delete = False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "source", "created_at", "claimed_by")
+    list_filter = ("status", "source")
+    search_fields = ("id", "tracking_code", "email")
+    readonly_fields = ("id", "tracking_code", "created_at", "updated_at")
+    inlines = [ComplaintEventInline]
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    list_display = ("complaint", "model_name", "model_version", "arm", "compound", "priority", "escalated", "scored_at")
+    list_filter = ("model_name", "arm", "escalated", "category")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # written by the stream
+
+
+@admin.register(ShadowScore)
+class ShadowScoreAdmin(admin.ModelAdmin):
+    list_display = ("complaint", "model_name", "model_version", "compound", "label", "scored_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("topic", "partition", "offset", "reason", "created_at")
+    list_filter = ("reason",)
+    readonly_fields = ("topic", "partition", "offset", "reason", "detail", "created_at", "raw_key_text", "raw_value_text")
+    exclude = ("raw_key", "raw_value")
+
+    @admin.display(description="raw key")
+    def raw_key_text(self, obj: DeadLetter) -> str:
+        return bytes(obj.raw_key).decode("utf-8", "replace") if obj.raw_key is not None else ""
+
+    @admin.display(description="raw value")
+    def raw_value_text(self, obj: DeadLetter) -> str:
+        return bytes(obj.raw_value).decode("utf-8", "replace")[:5000] if obj.raw_value is not None else ""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin):
+    list_display = ("complaint", "topic", "created_at", "published_at", "attempts")
+    list_filter = (("published_at", admin.EmptyFieldListFilter),)
+    readonly_fields = ("complaint", "topic", "key", "payload", "created_at", "published_at", "attempts", "last_error")
+
+
+class VersionedAdmin(admin.ModelAdmin):
+    """Saving creates the next version; old versions stay as they were."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "created_at", "created_by")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.create_version(form.cleaned_data, request.user)
+        obj.pk, obj.version = saved.pk, saved.version
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = EscalationPolicy
+        fields = services.POLICY_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.policy_validate(values=cleaned)
+        except InvalidInput as exc:
+            for field, problems in exc.errors.items():
+                for problem in problems:
+                    self.add_error(field if field in self.fields else None, problem)
+        return cleaned
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(VersionedAdmin):
+    form = PolicyForm
+    list_display = ("version", "escalate_at", "negative_compound", "weight_sentiment", "weight_severity",
+                    "weight_category", "created_at", "created_by")
+
+    def create_version(self, data, user):
+        return services.policy_create(by=user, values=data)
+
+
+class ExperimentForm(forms.ModelForm):
+    arms = forms.JSONField(help_text='e.g. [{"label": "A", "model": "vader", "weight": 80}, '
+                                     '{"label": "B", "model": "triage", "weight": 20}]')
+
+    class Meta:
+        model = Experiment
+        fields = ("arms", "shadow_model")
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.experiment_validate(arms=cleaned.get("arms"), shadow_model=cleaned.get("shadow_model"))
+        except InvalidInput as exc:
+            for field, problems in exc.errors.items():
+                for problem in problems:
+                    self.add_error(field if field in self.fields else None, problem)
+        return cleaned
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(VersionedAdmin):
+    form = ExperimentForm
+    list_display = ("version", "arms_text", "shadow_model", "created_at", "created_by")
+
+    @admin.display(description="arms")
+    def arms_text(self, obj: Experiment) -> str:
+        return json.dumps(obj.arms)
+
+    def create_version(self, data, user):
+        return services.experiment_create(by=user, arms=data["arms"], shadow_model=data.get("shadow_model"))
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "entity")
+    list_filter = ("entity", "action")
+    readonly_fields = ("created_at", "actor", "action", "entity", "old", "new")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

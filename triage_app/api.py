@@ -1,0 +1,185 @@
+"""JSON API (DRF): public submission and tracking, the staff queue and staff actions.
+
+Views validate, call a service or selector, and shape the answer; nothing else.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from triage_app import errors, selectors, services
+from triage_app.errors import ActionRefused, InvalidInput
+from triage_app.models import Complaint
+from triage_app.ratelimit import rate_limit_hit
+from triage_app.validation import complaint_input_validate
+
+
+def exception_handler(exc, context):
+    """DRF's handler, except that a body that is not a JSON object is a 400 naming it."""
+    if isinstance(exc, exceptions.ParseError):
+        return Response({"non_field_errors": [errors.BODY_NOT_JSON]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return Response({"non_field_errors": [errors.BODY_WRONG_MEDIA_TYPE]}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+def client_address(request) -> str:
+    # daphne puts the peer address in REMOTE_ADDR; behind a proxy run daphne with
+    # --proxy-headers so this is the client, not the proxy.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def submission_retry_after(request) -> int:
+    limit, window = settings.TRIAGE_SUBMIT_RATE
+    return rate_limit_hit(scope="submit", client=client_address(request), limit=limit, window_s=window)
+
+
+def rate_limited_response(retry_after: int) -> Response:
+    return Response({"detail": errors.RATE_LIMITED.format(seconds=retry_after)},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(retry_after)})
+
+
+ComplaintIn = inline_serializer("ComplaintIn", {
+    "text": serializers.CharField(min_length=10, max_length=5000),
+    "email": serializers.EmailField(required=False),
+})
+ComplaintCreated = inline_serializer("ComplaintCreated", {
+    "id": serializers.UUIDField(), "tracking_code": serializers.CharField(),
+    "status": serializers.CharField(),
+})
+FieldErrors = inline_serializer("FieldErrors", {
+    "text": serializers.ListField(child=serializers.CharField(), required=False),
+    "email": serializers.ListField(child=serializers.CharField(), required=False),
+    "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
+})
+ComplaintPublic = inline_serializer("ComplaintPublic", {
+    "id": serializers.UUIDField(), "tracking_code": serializers.CharField(),
+    "status": serializers.ChoiceField(choices=Complaint.Status.choices),
+    "created_at": serializers.DateTimeField(),
+    "history": serializers.ListField(child=serializers.DictField()),
+    "replies": serializers.ListField(child=serializers.DictField()),
+})
+Detail = inline_serializer("Detail", {"detail": serializers.CharField()})
+
+
+class ComplaintCreateView(APIView):
+    """Anyone may complain; there is no session to protect, hence no authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=ComplaintIn, responses={201: ComplaintCreated, 400: FieldErrors, 429: Detail})
+    def post(self, request: Request) -> Response:
+        retry_after = submission_retry_after(request)
+        if retry_after:
+            return rate_limited_response(retry_after)
+        try:
+            cleaned = complaint_input_validate(data=request.data)
+        except InvalidInput as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.API)
+        return Response({"id": str(complaint.id), "tracking_code": complaint.tracking_code,
+                         "status": complaint.status}, status=status.HTTP_201_CREATED)
+
+
+class ComplaintTrackView(APIView):
+    """The tracking code is the customer's secret: it shows that one complaint only."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: ComplaintPublic, 404: Detail})
+    def get(self, request: Request, tracking_code: str) -> Response:
+        complaint = selectors.complaint_get_by_tracking_code(tracking_code=tracking_code)
+        if complaint is None:
+            return Response({"detail": errors.TRACKING_NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
+        return Response(selectors.complaint_public_data(complaint=complaint))
+
+
+QueueItem = inline_serializer("QueueItem", fields={
+    "id": serializers.UUIDField(), "text": serializers.CharField(), "status": serializers.CharField(),
+    "source": serializers.CharField(), "created_at": serializers.DateTimeField(),
+    "claimed_by": serializers.CharField(allow_null=True), "score": serializers.DictField(allow_null=True),
+})
+Queue = inline_serializer("Queue", fields={"count": serializers.IntegerField(),
+                                           "results": serializers.ListField(child=QueueItem)})
+
+
+class QueueView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=[s.value for s in Complaint.Status]),
+            OpenApiParameter("category", str), OpenApiParameter("model", str),
+            OpenApiParameter("limit", int, description=f"at most {selectors.QUEUE_LIMIT}"),
+        ],
+        responses={200: Queue},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        status_filter = params.get("status") or None
+        if status_filter is not None and status_filter not in Complaint.Status.values:
+            return Response({"status": [f"Unknown status {status_filter!r}."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            limit = min(selectors.QUEUE_LIMIT, max(1, int(params.get("limit", selectors.QUEUE_LIMIT))))
+        except ValueError:
+            return Response({"limit": ["Limit must be a whole number."]}, status=status.HTTP_400_BAD_REQUEST)
+        complaints = selectors.complaint_queue(status=status_filter, category=params.get("category") or None,
+                                               model=params.get("model") or None, limit=limit)
+        items = selectors.queue_items(complaints=complaints)
+        return Response({"count": len(items), "results": items})
+
+
+class StaffComplaintView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: QueueItem, 404: Detail})
+    def get(self, request: Request, complaint_id) -> Response:
+        items = selectors.queue_items_by_ids(complaint_ids=[complaint_id])
+        if not items:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(items[0])
+
+
+MessageIn = inline_serializer("MessageIn", {"body": serializers.CharField(max_length=5000)})
+
+
+class StaffActionView(APIView):
+    """POST /api/staff/complaints/<id>/<action>/: claim, release, resolve, notes, replies.
+
+    A refused action (someone else claimed it first) is a 409 whose `detail` says why,
+    so the second of two staff clicking at once is told immediately.
+    """
+
+    permission_classes = [IsAdminUser]
+    actions = {
+        "claim": services.complaint_claim,
+        "release": services.complaint_release,
+        "resolve": services.complaint_resolve,
+        "notes": services.complaint_note_add,
+        "replies": services.complaint_reply_add,
+    }
+
+    @extend_schema(request=MessageIn, responses={200: QueueItem, 400: FieldErrors, 404: Detail, 409: Detail})
+    def post(self, request: Request, complaint_id, action: str) -> Response:
+        service = self.actions.get(action)
+        if service is None or not Complaint.objects.filter(id=complaint_id).exists():
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        kwargs = {"complaint_id": complaint_id, "by": request.user}
+        if action in {"notes", "replies"}:
+            body = request.data.get("body") if isinstance(request.data, dict) else None
+            kwargs["body"] = body
+        try:
+            service(**kwargs)
+        except InvalidInput as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except ActionRefused as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])

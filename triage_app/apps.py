@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TriageAppConfig(AppConfig):
+    name = "triage_app"
+    verbose_name = "Complaint triage"
+    default_auto_field = "django.db.models.BigAutoField"

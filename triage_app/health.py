@@ -1,0 +1,68 @@
+"""Probes of the parts outside the database, for the pipeline health page.
+
+Spark Structured Streaming keeps its Kafka offsets in its checkpoint, not in a consumer
+group, so the lag is the topic's end offsets minus the highest offset the stream has
+written to Postgres (a score or a dead letter) for each partition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from triage_core.config import addresses
+
+PROBE_TIMEOUT_S = 2.0
+
+
+@dataclass
+class PartitionLag:
+    partition: int
+    end_offset: int
+    processed_offset: int | None
+    lag: int
+
+
+def kafka_lag(*, processed_offsets: dict[tuple[str, int], int]) -> dict:
+    """{"ok", "error", "topic", "partitions": [PartitionLag], "total_lag"}."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    topic = addresses().kafka_topic
+    consumer = Consumer({
+        "bootstrap.servers": addresses().kafka_bootstrap,
+        # A throwaway group that never subscribes or commits: only watermarks are read.
+        "group.id": "triage-health-probe",
+        "enable.auto.commit": False,
+        "socket.timeout.ms": int(PROBE_TIMEOUT_S * 1000),
+    })
+    try:
+        metadata = consumer.list_topics(topic, timeout=PROBE_TIMEOUT_S)
+        topic_meta = metadata.topics.get(topic)
+        if topic_meta is None or topic_meta.error is not None:
+            return {"ok": False, "error": f"topic {topic!r} not found", "topic": topic, "partitions": [], "total_lag": None}
+        partitions = []
+        for pid in sorted(topic_meta.partitions):
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=PROBE_TIMEOUT_S)
+            done = processed_offsets.get((topic, pid))
+            lag = high - (done + 1 if done is not None else 0)
+            partitions.append(PartitionLag(partition=pid, end_offset=high, processed_offset=done, lag=max(0, lag)))
+        return {"ok": True, "error": "", "topic": topic, "partitions": partitions,
+                "total_lag": sum(p.lag for p in partitions)}
+    except KafkaException as exc:
+        return {"ok": False, "error": f"Kafka unreachable at {addresses().kafka_bootstrap}: {exc}",
+                "topic": topic, "partitions": [], "total_lag": None}
+    finally:
+        consumer.close()
+
+
+def scoring_health() -> dict:
+    url = addresses().scoring_url.rstrip("/")
+    headers = {"Authorization": f"Bearer {addresses().scoring_token}"} if addresses().scoring_token else {}
+    try:
+        health = requests.get(f"{url}/healthz", timeout=PROBE_TIMEOUT_S, headers=headers)
+        models = requests.get(f"{url}/v1/models", timeout=PROBE_TIMEOUT_S, headers=headers)
+    except requests.RequestException as exc:
+        return {"ok": False, "url": url, "error": f"unreachable: {exc.__class__.__name__}", "models": []}
+    listed = models.json().get("models", []) if models.ok and "json" in models.headers.get("content-type", "") else []
+    return {"ok": health.ok, "url": url, "error": "" if health.ok else f"/healthz answered {health.status_code}",
+            "models": listed}

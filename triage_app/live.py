@@ -1,0 +1,45 @@
+"""Pushes to the staff dashboards over the Channels layer.
+
+Callers run these from `transaction.on_commit`, so a rolled-back write never reaches a
+screen. They run after the write is committed: a layer outage (Redis down) is logged,
+not raised, because the write itself succeeded and dashboards resync on reconnect.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from triage_app.selectors import queue_items_by_ids
+
+log = logging.getLogger(__name__)
+
+STAFF_QUEUE_GROUP = "staff_queue"
+# Items per layer message: keeps one message well under channels-redis' size comfort
+# zone when a micro-batch of a thousand complaints is pushed at once.
+PUSH_CHUNK = 100
+
+
+def _send(event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(STAFF_QUEUE_GROUP, event)
+    except Exception:
+        log.exception("live push %s failed; dashboards will catch up on reconnect", event.get("type"))
+
+
+def queue_push_items(*, complaint_ids: Sequence) -> int:
+    """Send the current state of these complaints to every staff dashboard."""
+    items = queue_items_by_ids(complaint_ids=complaint_ids)
+    for start in range(0, len(items), PUSH_CHUNK):
+        _send({"type": "queue.items", "items": items[start:start + PUSH_CHUNK]})
+    return len(items)
+
+
+def queue_push_refresh() -> None:
+    """Tell dashboards to reload the whole queue (after a re-ranking of everything)."""
+    _send({"type": "queue.refresh"})

@@ -1,0 +1,99 @@
+"""LISTEN on Postgres channel `complaint_scored` and push the scored complaints to the
+staff dashboards. The stream sends the NOTIFY inside its batch transaction, so Postgres
+delivers it only once the scores are committed and readable here.
+
+    python manage.py score_listener
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from triage_app import live
+from triage_app.services import scores_reevaluate_stale
+
+log = logging.getLogger("triage_app.score_listener")
+
+CHANNEL = "complaint_scored"
+
+
+def notification_ids(payload: str) -> list[str]:
+    """The complaint ids of a `{"ids": [...], "escalated": [...]}` payload; [] if malformed."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        log.warning("ignoring a %s notification that is not JSON: %.200r", CHANNEL, payload)
+        return []
+    ids = data.get("ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list):
+        log.warning("ignoring a %s notification without an ids list: %.200r", CHANNEL, payload)
+        return []
+    return [i for i in ids if isinstance(i, str)]
+
+
+def scored_notification_handle(payload: str) -> int:
+    """Re-rank what a batch scored under an older policy, then push it live."""
+    ids = notification_ids(payload)
+    if not ids:
+        return 0
+    scores_reevaluate_stale(complaint_ids=ids)
+    return live.queue_push_items(complaint_ids=ids)
+
+
+def listen_connection() -> psycopg.Connection:
+    db = settings.DATABASES["default"]
+    conn = psycopg.connect(dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
+                           host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True,
+                           application_name="triage-score-listener")
+    conn.execute(f"LISTEN {CHANNEL}")
+    return conn
+
+
+class Command(BaseCommand):
+    help = "Push complaints to the live staff queue as the stream commits their scores."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--max-notifications", type=int, default=0,
+                            help="exit after handling this many notifications (tests); 0 = run forever")
+
+    def handle(self, *args, max_notifications: int = 0, **options) -> None:
+        stop = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+        self.listen(stop=stop, max_notifications=max_notifications)
+
+    def listen(self, *, stop: threading.Event, max_notifications: int = 0, ready: threading.Event | None = None) -> int:
+        handled = 0
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                with listen_connection() as conn:
+                    log.info("listening on %s", CHANNEL)
+                    backoff = 0.5
+                    # Anything committed while we were not listening was never pushed.
+                    live.queue_push_refresh()
+                    if ready is not None:
+                        ready.set()
+                    while not stop.is_set():
+                        for notify in conn.notifies(timeout=1.0):
+                            close_old_connections()
+                            pushed = scored_notification_handle(notify.payload)
+                            log.info("pushed %d scored complaints", pushed)
+                            handled += 1
+                            if max_notifications and handled >= max_notifications:
+                                return handled
+                            if stop.is_set():
+                                break
+            except psycopg.OperationalError as exc:
+                log.warning("Postgres connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        return handled

@@ -1,0 +1,27 @@
+"""Fixed-window rate limit per client on the shared cache (Redis in production, so
+every ASGI worker counts the same window)."""
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+
+
+def rate_limit_hit(*, scope: str, client: str, limit: int, window_s: int) -> int:
+    """Count one request; 0 when allowed, else seconds until the window reopens."""
+    if limit <= 0:
+        return 0
+    window = int(time.time() // window_s)
+    key = f"ratelimit:{scope}:{client}:{window}"
+    # add() is atomic set-if-absent, incr() atomic increment: no read-modify-write race.
+    if cache.add(key, 1, timeout=window_s + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=window_s + 1)
+            count = 1
+    if count <= limit:
+        return 0
+    return max(1, int((window + 1) * window_s - time.time()) + 1)

@@ -1,0 +1,315 @@
+"""Every read of the triage app, shaped for the page, API or push that needs it."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Count, F, Max, Q, QuerySet
+
+from triage_app.models import (
+    Complaint,
+    ComplaintEvent,
+    DeadLetter,
+    EscalationPolicy,
+    Experiment,
+    OutboxEntry,
+    Score,
+    ShadowScore,
+    StreamBatch,
+)
+from triage_core.priority import Policy, evaluate
+
+DEFAULT_POLICY = Policy(version=0)
+QUEUE_LIMIT = 500
+
+
+def user_display_name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "someone"
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full or user.get_username()
+
+
+def user_is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def user_is_triage_admin(user) -> bool:
+    """Admins tune policy and experiments: superusers, or staff allowed to add a policy."""
+    return user_is_staff(user) and (user.is_superuser or user.has_perm("triage_app.add_escalationpolicy"))
+
+
+# --- policy and experiment --------------------------------------------------------
+
+def policy_current() -> EscalationPolicy | None:
+    return EscalationPolicy.objects.order_by("-version").first()
+
+
+def policy_as_core(policy: EscalationPolicy | None) -> Policy:
+    if policy is None:
+        return DEFAULT_POLICY
+    return Policy(version=policy.version, escalate_at=policy.escalate_at,
+                  negative_compound=policy.negative_compound, weight_sentiment=policy.weight_sentiment,
+                  weight_severity=policy.weight_severity, weight_category=policy.weight_category)
+
+
+def experiment_current() -> Experiment | None:
+    return Experiment.objects.order_by("-version").first()
+
+
+# --- complaints -------------------------------------------------------------------
+
+def complaint_get_by_tracking_code(*, tracking_code: str) -> Complaint | None:
+    if not isinstance(tracking_code, str) or len(tracking_code) > 64:
+        return None
+    return Complaint.objects.select_related("score").filter(tracking_code=tracking_code).first()
+
+
+def complaint_public_history(*, complaint: Complaint) -> list[dict]:
+    """What the customer may see: status changes and staff replies, never scores or notes.
+
+    The stream marks a complaint analysed with plain SQL and no event row, so that step
+    comes from the score's commit time.
+    """
+    history = [
+        {"kind": e.kind, "status": e.status, "body": e.body if e.kind == ComplaintEvent.Kind.REPLY else "",
+         "at": e.created_at}
+        for e in complaint.events.filter(public=True)
+    ]
+    score = Score.objects.filter(complaint_id=complaint.id).only("scored_at").first()
+    if score is not None:
+        history.append({"kind": "analysed", "status": Complaint.Status.ANALYSED, "body": "", "at": score.scored_at})
+    elif complaint.status == Complaint.Status.ANALYSED:
+        history.append({"kind": "analysed", "status": Complaint.Status.ANALYSED, "body": "", "at": complaint.updated_at})
+    history.sort(key=lambda h: h["at"])
+    return history
+
+
+def complaint_public_data(*, complaint: Complaint) -> dict:
+    history = complaint_public_history(complaint=complaint)
+    return {
+        "id": str(complaint.id),
+        "tracking_code": complaint.tracking_code,
+        "status": complaint.status,
+        "created_at": complaint.created_at.isoformat(),
+        "history": [
+            {"kind": h["kind"], "status": h["status"], "at": h["at"].isoformat()}
+            for h in history if h["kind"] != ComplaintEvent.Kind.REPLY
+        ],
+        "replies": [{"body": h["body"], "at": h["at"].isoformat()}
+                    for h in history if h["kind"] == ComplaintEvent.Kind.REPLY],
+    }
+
+
+def complaint_queue(*, status: str | None = None, category: str | None = None, model: str | None = None,
+                    include_resolved: bool = False, limit: int = QUEUE_LIMIT) -> QuerySet[Complaint]:
+    """Scored complaints, escalated first, then highest priority, then most negative."""
+    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by")
+    if status:
+        complaints = complaints.filter(status=status)
+    elif not include_resolved:
+        complaints = complaints.exclude(status=Complaint.Status.RESOLVED)
+    if category:
+        complaints = complaints.filter(score__category=category)
+    if model:
+        complaints = complaints.filter(score__model_name=model)
+    return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
+
+
+def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
+    """One queue row for staff: what it says, where it ranks and why."""
+    score: Score | None = getattr(complaint, "score", None)
+    item = {
+        "id": str(complaint.id),
+        "text": complaint.text,
+        "status": complaint.status,
+        "source": complaint.source,
+        "created_at": complaint.created_at.isoformat(),
+        "claimed_by": user_display_name(complaint.claimed_by) if complaint.claimed_by_id else None,
+        "claimed_by_id": complaint.claimed_by_id,
+        "score": None,
+    }
+    if score is not None:
+        reasons = evaluate(compound=score.compound, signals=score.signals, category=score.category,
+                           policy=policy).reasons if score.escalated else []
+        item["score"] = {
+            "priority": score.priority,
+            "escalated": score.escalated,
+            "reasons": reasons,
+            "compound": score.compound,
+            "label": score.label,
+            "category": score.category,
+            "signals": score.signals or {},
+            "explanation": score.explanation,
+            "model_name": score.model_name,
+            "model_version": score.model_version,
+            "arm": score.arm,
+            "scored_at": score.scored_at.isoformat(),
+        }
+    return item
+
+
+def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
+    policy = policy_as_core(policy_current())
+    return [queue_item(complaint=c, policy=policy) for c in complaints]
+
+
+def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:
+    complaints = Complaint.objects.filter(id__in=list(complaint_ids)).select_related("score", "claimed_by")
+    return queue_items(complaints=complaints)
+
+
+def queue_filter_choices() -> dict:
+    return {
+        "statuses": [s for s in Complaint.Status if s != Complaint.Status.RECEIVED],
+        "categories": list(Score.objects.exclude(category__isnull=True).order_by("category")
+                           .values_list("category", flat=True).distinct()),
+        "models": list(Score.objects.order_by("model_name").values_list("model_name", flat=True).distinct()),
+    }
+
+
+def complaint_detail(*, complaint_id) -> dict | None:
+    complaint = (Complaint.objects.select_related("score", "claimed_by")
+                 .filter(id=complaint_id).first())
+    if complaint is None:
+        return None
+    policy_row = policy_current()
+    policy = policy_as_core(policy_row)
+    score = getattr(complaint, "score", None)
+    evaluation = None
+    if score is not None:
+        evaluation = evaluate(compound=score.compound, signals=score.signals, category=score.category, policy=policy)
+    return {
+        "complaint": complaint,
+        "item": queue_item(complaint=complaint, policy=policy),
+        "score": score,
+        "evaluation": evaluation,
+        "policy": policy_row,
+        "shadow_scores": list(complaint.shadow_scores.order_by("model_name")),
+        "events": list(complaint.events.select_related("actor")),
+        "public_history": complaint_public_history(complaint=complaint),
+    }
+
+
+# --- A/B results ------------------------------------------------------------------
+
+HISTOGRAM_BINS = 20
+
+
+def _histogram(values: Sequence[float]) -> list[int]:
+    counts = [0] * HISTOGRAM_BINS
+    for v in values:
+        index = min(HISTOGRAM_BINS - 1, max(0, math.floor((v + 1.0) / 2.0 * HISTOGRAM_BINS)))
+        counts[index] += 1
+    return counts
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def ab_results(*, experiment_version: int | None = None) -> dict:
+    """Per serving model version: counts, escalation, compound histogram, latency,
+    and agreement with the shadow model on the same complaints."""
+    scores = Score.objects.all()
+    if experiment_version is not None:
+        scores = scores.filter(experiment_version=experiment_version)
+    groups = (scores.values("model_name", "model_version", "arm")
+              .annotate(count=Count("complaint_id"), escalated=Count("complaint_id", filter=Q(escalated=True)),
+                        mean_compound=Avg("compound"), mean_priority=Avg("priority"))
+              .order_by("arm", "model_name", "model_version"))
+    variants = []
+    for group in groups:
+        rows = scores.filter(model_name=group["model_name"], model_version=group["model_version"], arm=group["arm"])
+        compounds = list(rows.values_list("compound", flat=True))
+        latencies = sorted(v for v in rows.values_list("scoring_ms", flat=True) if v is not None)
+        end_to_end = sorted(
+            (s - e).total_seconds() * 1000.0 for s, e in rows.values_list("scored_at", "enqueued_at") if s and e
+        )
+        shadow_pairs = (ShadowScore.objects.filter(complaint__score__in=rows)
+                        .values_list("label", "complaint__score__label", "compound", "complaint__score__compound"))
+        pairs = list(shadow_pairs)
+        agree = sum(1 for shadow_label, label, _, _ in pairs if shadow_label == label)
+        variants.append({
+            "model_name": group["model_name"],
+            "model_version": group["model_version"],
+            "arm": group["arm"],
+            "count": group["count"],
+            "escalated": group["escalated"],
+            "escalation_rate": group["escalated"] / group["count"] if group["count"] else 0.0,
+            "mean_compound": group["mean_compound"],
+            "mean_priority": group["mean_priority"],
+            "histogram": _histogram(compounds),
+            "scoring_ms_p50": _percentile(latencies, 0.5),
+            "scoring_ms_p95": _percentile(latencies, 0.95),
+            "end_to_end_ms_p50": _percentile(end_to_end, 0.5),
+            "end_to_end_ms_p95": _percentile(end_to_end, 0.95),
+            "shadow_compared": len(pairs),
+            "shadow_label_agreement": agree / len(pairs) if pairs else None,
+            "shadow_mean_abs_compound_diff": (sum(abs(a - b) for _, _, a, b in pairs) / len(pairs)) if pairs else None,
+        })
+    shadows = []
+    for group in (ShadowScore.objects.values("model_name", "model_version")
+                  .annotate(count=Count("id"), mean_compound=Avg("compound")).order_by("model_name", "model_version")):
+        rows = ShadowScore.objects.filter(model_name=group["model_name"], model_version=group["model_version"])
+        latencies = sorted(v for v in rows.values_list("scoring_ms", flat=True) if v is not None)
+        shadows.append({**group, "histogram": _histogram(list(rows.values_list("compound", flat=True))),
+                        "scoring_ms_p50": _percentile(latencies, 0.5)})
+    return {
+        "bins": [round(-1.0 + 2.0 * i / HISTOGRAM_BINS, 2) for i in range(HISTOGRAM_BINS)],
+        "variants": variants,
+        "shadows": shadows,
+        "experiment_versions": list(Score.objects.order_by("-experiment_version")
+                                    .values_list("experiment_version", flat=True).distinct()),
+    }
+
+
+# --- pipeline health --------------------------------------------------------------
+
+def pipeline_db_health(*, batches: int = 20) -> dict:
+    """What the database says about the pipeline: backlog, throughput, dead letters."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    last_minute = Score.objects.filter(scored_at__gte=now - timedelta(minutes=1))
+    recorded = list(StreamBatch.objects.all()[:batches])
+    if recorded:
+        batch_rows = [{"batch_id": b.batch_id, "rows": b.rows, "duration_ms": b.duration_ms,
+                       "rows_per_s": (b.rows / (b.duration_ms / 1000.0)) if b.duration_ms else None,
+                       "finished_at": b.finished_at, "source": "stream"} for b in recorded]
+    else:
+        # Without batch records, rows committed in one transaction share scored_at.
+        batch_rows = [{"batch_id": None, "rows": g["rows"], "duration_ms": None,
+                       "rows_per_s": None, "finished_at": g["scored_at"], "source": "derived",
+                       "mean_scoring_ms": g["mean_scoring_ms"]}
+                      for g in (Score.objects.values("scored_at").annotate(rows=Count("complaint_id"),
+                                                                           mean_scoring_ms=Avg("scoring_ms"))
+                                .order_by("-scored_at")[:batches])]
+    processed = {}
+    for row in Score.objects.values("kafka_topic", "kafka_partition").annotate(offset=Max("kafka_offset")):
+        processed[(row["kafka_topic"], row["kafka_partition"])] = row["offset"]
+    for row in DeadLetter.objects.values("topic", "partition").annotate(offset=Max("offset")):
+        key = (row["topic"], row["partition"])
+        processed[key] = max(processed.get(key, -1), row["offset"])
+    return {
+        "now": now,
+        "scored_total": Score.objects.count(),
+        "scored_last_minute": last_minute.count(),
+        "rows_per_s_last_minute": last_minute.count() / 60.0,
+        "latency_ms_last_minute": last_minute.aggregate(
+            avg=Avg(F("scored_at") - F("enqueued_at")))["avg"],
+        "waiting_for_score": Complaint.objects.filter(status=Complaint.Status.RECEIVED).count(),
+        "outbox_pending": OutboxEntry.objects.filter(published_at__isnull=True).count(),
+        "dead_letters_total": DeadLetter.objects.count(),
+        "dead_letters_by_reason": list(DeadLetter.objects.values("reason").annotate(count=Count("id"))
+                                       .order_by("-count")),
+        "dead_letters_recent": list(DeadLetter.objects.all()[:20]),
+        "batches": batch_rows,
+        "processed_offsets": processed,
+    }

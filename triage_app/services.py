@@ -1,0 +1,352 @@
+"""Every write of the triage app. Each one also tells the world after commit: the
+outbox publish to Kafka, the live push to staff dashboards.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ingest.producer import ComplaintPublisher, complaint_message, get_publisher
+from triage_app import errors, live
+from triage_app.errors import ActionRefused, InvalidInput
+from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPolicy, Experiment, OutboxEntry, Score
+from triage_app.selectors import policy_as_core, user_display_name
+from triage_core.config import addresses
+from triage_core.priority import evaluate
+from triage_core.routing import validate_arms
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 5000
+
+
+# --- complaints -------------------------------------------------------------------
+
+def complaint_submit(*, text: str, email: str | None, source: str) -> Complaint:
+    """Store a complaint and the Kafka message it owes, in one transaction.
+
+    The message is published after commit; if that fails (broker down, process killed)
+    the outbox entry stays unpublished and `python -m ingest.relay` sends it later, so a
+    complaint that got its 201 always reaches the stream.
+    """
+    with transaction.atomic():
+        complaint = Complaint.objects.create(text=text, email=email, source=source)
+        ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.RECEIVED,
+                                      status=Complaint.Status.RECEIVED, public=True)
+        entry = OutboxEntry.objects.create(
+            complaint=complaint,
+            topic=addresses().kafka_topic,
+            key=str(complaint.id),
+            payload=complaint_message(complaint_id=str(complaint.id), text=complaint.text,
+                                      source=complaint.source, submitted_at=complaint.created_at),
+        )
+        transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
+    return complaint
+
+
+def _transition(*, complaint: Complaint, kind: str, by: AbstractBaseUser, status: str | None = None,
+                body: str = "", public: bool = False) -> None:
+    now = timezone.now()
+    update = {"updated_at": now}
+    if status is not None:
+        update["status"] = status
+    for name, value in update.items():
+        setattr(complaint, name, value)
+    ComplaintEvent.objects.create(complaint=complaint, kind=kind, status=status, body=body,
+                                  public=public, actor=by)
+
+
+def _locked(complaint_id) -> Complaint:
+    # SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
+    # second one sees the first one's claim instead of overwriting it.
+    return Complaint.objects.select_for_update().get(id=complaint_id)
+
+
+def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with transaction.atomic():
+        complaint = _locked(complaint_id)
+        if complaint.status == Complaint.Status.RESOLVED:
+            raise ActionRefused(errors.ALREADY_RESOLVED)
+        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
+            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        if complaint.claimed_by_id == by.pk:
+            return complaint
+        complaint.claimed_by = by
+        complaint.claimed_at = timezone.now()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.CLAIMED, by=by,
+                    status=Complaint.Status.IN_REVIEW, public=True)
+        complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return complaint
+
+
+def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with transaction.atomic():
+        complaint = _locked(complaint_id)
+        if complaint.status == Complaint.Status.RESOLVED:
+            raise ActionRefused(errors.ALREADY_RESOLVED)
+        if complaint.claimed_by_id != by.pk:
+            raise ActionRefused(errors.NOT_YOUR_CLAIM)
+        complaint.claimed_by = None
+        complaint.claimed_at = None
+        scored = Score.objects.filter(complaint_id=complaint.id).exists()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RELEASED, by=by,
+                    status=Complaint.Status.ANALYSED if scored else Complaint.Status.RECEIVED)
+        complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return complaint
+
+
+def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with transaction.atomic():
+        complaint = _locked(complaint_id)
+        if complaint.status == Complaint.Status.RESOLVED:
+            raise ActionRefused(errors.ALREADY_RESOLVED)
+        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
+            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        complaint.claimed_by = by
+        complaint.resolved_at = timezone.now()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RESOLVED, by=by,
+                    status=Complaint.Status.RESOLVED, public=True)
+        complaint.save(update_fields=["claimed_by", "resolved_at", "status", "updated_at"])
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return complaint
+
+
+def _message_clean(body: object) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidInput({"body": [errors.MESSAGE_REQUIRED]})
+    body = body.strip()
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise InvalidInput({"body": [errors.MESSAGE_TOO_LONG]})
+    if "\x00" in body:
+        raise InvalidInput({"body": [errors.TEXT_UNSTORABLE]})
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput({"body": [errors.TEXT_UNSTORABLE]}) from None
+    return body
+
+
+def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+    """An internal note: staff only, never shown to the customer."""
+    body = _message_clean(body)
+    with transaction.atomic():
+        complaint = _locked(complaint_id)
+        complaint.updated_at = timezone.now()
+        complaint.save(update_fields=["updated_at"])
+        event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.NOTE,
+                                              body=body, public=False, actor=by)
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return event
+
+
+def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+    """A reply to the customer, shown on their tracking page."""
+    body = _message_clean(body)
+    with transaction.atomic():
+        complaint = _locked(complaint_id)
+        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
+            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        complaint.updated_at = timezone.now()
+        complaint.save(update_fields=["updated_at"])
+        event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
+                                              body=body, public=True, actor=by)
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return event
+
+
+# --- outbox -----------------------------------------------------------------------
+
+def outbox_record_delivery(*, entry_id: int, error: str | None) -> None:
+    """Record a delivery report of the Kafka producer (called from its callback)."""
+    try:
+        if error is None:
+            OutboxEntry.objects.filter(id=entry_id, published_at__isnull=True).update(published_at=timezone.now())
+        else:
+            OutboxEntry.objects.filter(id=entry_id).update(last_error=error[:2000])
+    except DatabaseError:
+        # Runs on the producer's poll thread, outside any request: a broken connection
+        # must not kill the thread. The entry stays pending and the relay resends it;
+        # a duplicate is harmless because the stream upserts by complaint id.
+        log.exception("could not record Kafka delivery of outbox entry %s", entry_id)
+        connection.close()
+
+
+def _delivery_callback(entry_id: int):
+    def on_delivery(err, msg) -> None:
+        outbox_record_delivery(entry_id=entry_id, error=None if err is None else str(err))
+    return on_delivery
+
+
+def outbox_publish(*, entries: Iterable[OutboxEntry], publisher: ComplaintPublisher | None = None) -> int:
+    """Hand entries to the Kafka producer; `published_at` is set by the delivery callback."""
+    publisher = publisher or get_publisher()
+    entries = list(entries)
+    if not entries:
+        return 0
+    OutboxEntry.objects.filter(id__in=[e.id for e in entries]).update(attempts=F("attempts") + 1)
+    for entry in entries:
+        publisher.publish(topic=entry.topic, key=entry.key, value=entry.payload,
+                          on_delivery=_delivery_callback(entry.id))
+    return len(entries)
+
+
+def outbox_publish_rollback_safe(*, entries: Sequence[OutboxEntry]) -> None:
+    """The after-commit publish of complaint_submit.
+
+    The complaint is already committed and its outbox entry durable, so a failure here
+    (no librdkafka client, local queue full) must not turn the customer's 201 into a
+    500: it is logged and left to the relay.
+    """
+    try:
+        outbox_publish(entries=entries)
+    except Exception:
+        log.exception("publish after commit failed; the outbox relay will retry %s",
+                      [e.id for e in entries])
+
+
+# --- admin settings ---------------------------------------------------------------
+
+POLICY_RANGES: Mapping[str, tuple[float, float]] = {
+    "escalate_at": (0.0, 100.0),
+    "negative_compound": (-1.0, 1.0),
+    "weight_sentiment": (0.0, 10.0),
+    "weight_severity": (0.0, 10.0),
+    "weight_category": (0.0, 10.0),
+}
+POLICY_FIELDS = tuple(POLICY_RANGES)
+
+
+def policy_values(policy: EscalationPolicy | None) -> dict | None:
+    if policy is None:
+        return None
+    return {"version": policy.version, **{f: getattr(policy, f) for f in POLICY_FIELDS}}
+
+
+def policy_validate(*, values: Mapping[str, object]) -> dict[str, float]:
+    problems: dict[str, list[str]] = {}
+    cleaned: dict[str, float] = {}
+    for field, (low, high) in POLICY_RANGES.items():
+        raw = values.get(field)
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+            if value != value or isinstance(raw, bool):  # NaN, or a JSON boolean
+                raise ValueError
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not low <= value <= high:
+            problems[field] = [errors.POLICY_OUT_OF_RANGE.format(field=field.replace("_", " "), low=low, high=high)]
+        else:
+            cleaned[field] = value
+    if not problems and cleaned["weight_sentiment"] + cleaned["weight_severity"] + cleaned["weight_category"] <= 0:
+        problems["weight_sentiment"] = [errors.POLICY_WEIGHTS_ZERO]
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned
+
+
+def audit_record(*, actor: AbstractBaseUser | None, action: str, entity: str, old: object, new: object) -> AuditLog:
+    return AuditLog.objects.create(actor=actor, action=action, entity=entity, old=old, new=new)
+
+
+def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) -> EscalationPolicy:
+    """A new policy version; open complaints are re-evaluated under it and pushed live."""
+    cleaned = policy_validate(values=values)
+    with transaction.atomic():
+        # Locking the current version serialises two admins saving at once, so both
+        # don't compute the same next version number.
+        current = EscalationPolicy.objects.select_for_update().order_by("-version").first()
+        policy = EscalationPolicy.objects.create(version=(current.version if current else 0) + 1,
+                                                 created_by=by, **cleaned)
+        changed = complaints_reevaluate(policy=policy)
+        audit_record(actor=by, action="policy.create", entity="escalation_policy",
+                     old=policy_values(current), new={**policy_values(policy), "reevaluated": changed})
+        transaction.on_commit(live.queue_push_refresh)
+    return policy
+
+
+def complaints_reevaluate(*, policy: EscalationPolicy, complaint_ids: Iterable | None = None) -> int:
+    """Re-rank open complaints under `policy`; returns how many rows changed."""
+    core_policy = policy_as_core(policy)
+    scores = Score.objects.exclude(complaint__status=Complaint.Status.RESOLVED)
+    if complaint_ids is not None:
+        scores = scores.filter(complaint_id__in=list(complaint_ids))
+    changed = []
+    for score in scores.only("complaint_id", "compound", "signals", "category", "priority",
+                             "escalated", "policy_version").iterator(chunk_size=2000):
+        result = evaluate(compound=score.compound, signals=score.signals, category=score.category,
+                          policy=core_policy)
+        if (score.priority, score.escalated, score.policy_version) != (result.priority, result.escalated, policy.version):
+            score.priority, score.escalated, score.policy_version = result.priority, result.escalated, policy.version
+            changed.append(score)
+    Score.objects.bulk_update(changed, ["priority", "escalated", "policy_version"], batch_size=1000)
+    return len(changed)
+
+
+def scores_reevaluate_stale(*, complaint_ids: Sequence) -> int:
+    """Re-rank just-scored complaints that a batch ranked under an older policy.
+
+    The stream reads the policy when a micro-batch starts; an admin change committed
+    while that batch ran would otherwise leave its rows on the old thresholds.
+    """
+    policy = EscalationPolicy.objects.order_by("-version").first()
+    if policy is None:
+        return 0
+    stale = Score.objects.filter(complaint_id__in=list(complaint_ids), policy_version__lt=policy.version)
+    ids = list(stale.values_list("complaint_id", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        return complaints_reevaluate(policy=policy, complaint_ids=ids)
+
+
+def experiment_validate(*, arms: object, shadow_model: object) -> tuple[list[dict], str | None]:
+    known = settings.TRIAGE_MODELS
+    if not isinstance(arms, list) or not all(isinstance(a, dict) for a in arms):
+        raise InvalidInput({"arms": ["Arms must be a list of {label, model, weight}."]})
+    problems = validate_arms(arms)
+    for arm in arms:
+        model = arm.get("model")
+        if model and model not in known:
+            problems.append(errors.EXPERIMENT_UNKNOWN_MODEL.format(model=model, known=", ".join(known)))
+        if not isinstance(arm.get("label"), str) or not arm.get("label", "").strip() or len(arm["label"]) > 16:
+            problems.append("Every arm needs a label of 1 to 16 characters.")
+    field_problems: dict[str, list[str]] = {}
+    if problems:
+        field_problems["arms"] = sorted(set(problems))
+    shadow = shadow_model.strip() if isinstance(shadow_model, str) else None
+    shadow = shadow or None
+    if shadow is not None:
+        if shadow not in known:
+            field_problems["shadow_model"] = [errors.EXPERIMENT_UNKNOWN_MODEL.format(model=shadow, known=", ".join(known))]
+        elif any(a.get("model") == shadow for a in arms):
+            field_problems["shadow_model"] = [errors.EXPERIMENT_SHADOW_SERVING]
+    if field_problems:
+        raise InvalidInput(field_problems)
+    cleaned = [{"label": a["label"].strip(), "model": a["model"], "weight": a["weight"]} for a in arms]
+    return cleaned, shadow
+
+
+def experiment_values(experiment: Experiment | None) -> dict | None:
+    if experiment is None:
+        return None
+    return {"version": experiment.version, "arms": experiment.arms, "shadow_model": experiment.shadow_model}
+
+
+def experiment_create(*, by: AbstractBaseUser | None, arms: object, shadow_model: object) -> Experiment:
+    cleaned_arms, shadow = experiment_validate(arms=arms, shadow_model=shadow_model)
+    with transaction.atomic():
+        current = Experiment.objects.select_for_update().order_by("-version").first()
+        experiment = Experiment.objects.create(version=(current.version if current else 0) + 1,
+                                               arms=cleaned_arms, shadow_model=shadow, created_by=by)
+        audit_record(actor=by, action="experiment.create", entity="experiment",
+                     old=experiment_values(current), new=experiment_values(experiment))
+    return experiment

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from triage_app import api, views
+
+urlpatterns = [
+    path("", views.submit_page, name="submit"),
+    path("track/<str:tracking_code>/", views.track_page, name="track"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/", views.staff_queue_page, name="staff-queue"),
+    path("staff/complaints/<uuid:complaint_id>/", views.complaint_page, name="staff-complaint"),
+    path("staff/complaints/<uuid:complaint_id>/<str:action>/", views.complaint_action, name="staff-complaint-action"),
+    path("manage/policy/", views.policy_page, name="manage-policy"),
+    path("manage/experiment/", views.experiment_page, name="manage-experiment"),
+    path("manage/ab/", views.ab_results_page, name="manage-ab"),
+    path("manage/health/", views.health_page, name="manage-health"),
+    path("admin/", admin.site.urls),
+    path("api/complaints/", api.ComplaintCreateView.as_view(), name="api-complaint-create"),
+    path("api/complaints/<str:tracking_code>/", api.ComplaintTrackView.as_view(), name="api-complaint-track"),
+    path("api/queue/", api.QueueView.as_view(), name="api-queue"),
+    path("api/staff/complaints/<uuid:complaint_id>/", api.StaffComplaintView.as_view(), name="api-staff-complaint"),
+    path("api/staff/complaints/<uuid:complaint_id>/<str:action>/", api.StaffActionView.as_view(),
+         name="api-staff-action"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]

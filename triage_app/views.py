@@ -1,0 +1,225 @@
+"""HTML pages: the public form and tracking page, staff queue and complaint page,
+admin screens. Each validates, calls a service or selector, and renders."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from triage_app import errors, health, selectors, services
+from triage_app.api import submission_retry_after
+from triage_app.errors import ActionRefused, InvalidInput
+from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment
+from triage_app.validation import complaint_input_validate
+from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+
+MAX_ARMS = 4
+POLICY_LABELS = {
+    "escalate_at": "Escalate at priority",
+    "negative_compound": "Also escalate at sentiment (compound) at or below",
+    "weight_sentiment": "Priority weight: sentiment",
+    "weight_severity": "Priority weight: severity signals",
+    "weight_category": "Priority weight: category",
+}
+
+
+def roles(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    return {"is_staff_user": selectors.user_is_staff(user), "is_triage_admin": selectors.user_is_triage_admin(user)}
+
+
+def _role_required(check):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+        return wrapped
+    return decorator
+
+
+staff_required = _role_required(selectors.user_is_staff)
+admin_required = _role_required(selectors.user_is_triage_admin)
+
+
+# --- customers --------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def submit_page(request: HttpRequest) -> HttpResponse:
+    context = {"min_chars": MIN_TEXT_CHARS, "max_chars": MAX_TEXT_CHARS, "errors": {}, "values": {}}
+    if request.method == "POST":
+        context["values"] = {"text": request.POST.get("text", ""), "email": request.POST.get("email", "")}
+        retry_after = submission_retry_after(request)
+        if retry_after:
+            context["rate_limited"] = errors.RATE_LIMITED.format(seconds=retry_after)
+            response = render(request, "triage_app/submit.html", context, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        try:
+            cleaned = complaint_input_validate(data=context["values"])
+        except InvalidInput as exc:
+            context["errors"] = exc.errors
+            return render(request, "triage_app/submit.html", context, status=400)
+        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.WEB)
+        return redirect(reverse("track", args=[complaint.tracking_code]) + "?new=1")
+    return render(request, "triage_app/submit.html", context)
+
+
+def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    complaint = selectors.complaint_get_by_tracking_code(tracking_code=tracking_code)
+    if complaint is None:
+        return render(request, "triage_app/track_missing.html", {"message": errors.TRACKING_NOT_FOUND}, status=404)
+    return render(request, "triage_app/track.html", {
+        "complaint": complaint,
+        "history": selectors.complaint_public_history(complaint=complaint),
+        "just_submitted": request.GET.get("new") == "1",
+        "steps": [s for s in Complaint.Status],
+        "tracking_url": request.build_absolute_uri(reverse("track", args=[complaint.tracking_code])),
+    })
+
+
+# --- staff ------------------------------------------------------------------------
+
+@staff_required
+def staff_queue_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "triage_app/queue.html", {
+        "filters": selectors.queue_filter_choices(),
+        "me": {"id": request.user.pk, "name": selectors.user_display_name(request.user)},
+    })
+
+
+@staff_required
+def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
+    detail = selectors.complaint_detail(complaint_id=complaint_id)
+    if detail is None:
+        raise Http404
+    return render(request, "triage_app/complaint.html", detail)
+
+
+@staff_required
+@require_POST
+def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpResponse:
+    by = request.user
+    handlers = {
+        "claim": lambda: services.complaint_claim(complaint_id=complaint_id, by=by),
+        "release": lambda: services.complaint_release(complaint_id=complaint_id, by=by),
+        "resolve": lambda: services.complaint_resolve(complaint_id=complaint_id, by=by),
+        "note": lambda: services.complaint_note_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
+        "reply": lambda: services.complaint_reply_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
+    }
+    if action not in handlers or not Complaint.objects.filter(id=complaint_id).exists():
+        raise Http404
+    try:
+        handlers[action]()
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+    except InvalidInput as exc:
+        for problems in exc.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
+    else:
+        messages.success(request, {"claim": "Claimed.", "release": "Released.", "resolve": "Resolved.",
+                                   "note": "Note added.", "reply": "Reply sent to the customer."}[action])
+    return redirect("staff-complaint", complaint_id=complaint_id)
+
+
+# --- admins -----------------------------------------------------------------------
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def policy_page(request: HttpRequest) -> HttpResponse:
+    current = selectors.policy_current()
+    values = services.policy_values(current) or {}
+    problems: dict = {}
+    if request.method == "POST":
+        values = {field: request.POST.get(field, "") for field in services.POLICY_FIELDS}
+        try:
+            policy = services.policy_create(by=request.user, values=values)
+        except InvalidInput as exc:
+            problems = exc.errors
+        else:
+            messages.success(request, f"Saved as policy version {policy.version}; open complaints re-ranked.")
+            return redirect("manage-policy")
+    return render(request, "triage_app/policy.html", {
+        "current": current, "values": values, "errors": problems,
+        "fields": [(f, POLICY_LABELS[f], services.POLICY_RANGES[f]) for f in services.POLICY_FIELDS],
+        "versions": EscalationPolicy.objects.select_related("created_by")[:20],
+        "audit": AuditLog.objects.filter(entity="escalation_policy").select_related("actor")[:20],
+    }, status=400 if problems else 200)
+
+
+def _arms_from_post(post) -> list[dict]:
+    arms = []
+    for i in range(MAX_ARMS):
+        label = post.get(f"arm-{i}-label", "").strip()
+        model = post.get(f"arm-{i}-model", "").strip()
+        weight_raw = post.get(f"arm-{i}-weight", "").strip()
+        if not (label or model or weight_raw):
+            continue
+        try:
+            weight: object = int(weight_raw)
+        except ValueError:
+            weight = weight_raw
+        arms.append({"label": label, "model": model, "weight": weight})
+    return arms
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def experiment_page(request: HttpRequest) -> HttpResponse:
+    current = selectors.experiment_current()
+    arms = list(current.arms) if current else []
+    shadow = current.shadow_model if current else ""
+    problems: dict = {}
+    if request.method == "POST":
+        arms = _arms_from_post(request.POST)
+        shadow = request.POST.get("shadow_model", "")
+        try:
+            experiment = services.experiment_create(by=request.user, arms=arms, shadow_model=shadow)
+        except InvalidInput as exc:
+            problems = exc.errors
+        else:
+            messages.success(request, f"Saved as experiment version {experiment.version}; "
+                                      "the stream applies it from its next micro-batch.")
+            return redirect("manage-experiment")
+    rows = arms + [{"label": "", "model": "", "weight": ""}] * (MAX_ARMS - len(arms))
+    return render(request, "triage_app/experiment.html", {
+        "current": current, "rows": rows[:MAX_ARMS], "shadow": shadow or "", "errors": problems,
+        "models": settings.TRIAGE_MODELS,
+        "versions": Experiment.objects.select_related("created_by")[:20],
+        "audit": AuditLog.objects.filter(entity="experiment").select_related("actor")[:20],
+    }, status=400 if problems else 200)
+
+
+@admin_required
+def ab_results_page(request: HttpRequest) -> HttpResponse:
+    version = request.GET.get("experiment")
+    try:
+        version_number = int(version) if version else None
+    except ValueError:
+        version_number = None
+    results = selectors.ab_results(experiment_version=version_number)
+    return render(request, "triage_app/ab_results.html", {
+        "results": results, "selected_version": version_number, "experiment": selectors.experiment_current(),
+    })
+
+
+@admin_required
+def health_page(request: HttpRequest) -> HttpResponse:
+    db = selectors.pipeline_db_health()
+    return render(request, "triage_app/health.html", {
+        "db": db,
+        "kafka": health.kafka_lag(processed_offsets=db["processed_offsets"]),
+        "scoring": health.scoring_health(),
+    })
+
