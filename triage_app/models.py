@@ -110,8 +110,8 @@ class ScoreColumns(models.Model):
     neg = models.FloatField()
     neu = models.FloatField()
     pos = models.FloatField()
-    label = models.CharField(max_length=16)
-    category = models.CharField(max_length=32, null=True, blank=True)
+    label = models.CharField(max_length=32)
+    category = models.CharField(max_length=64, null=True, blank=True)
     signals = models.JSONField(default=dict, db_default={})
     explanation = models.TextField(blank=True, default="", db_default="")
     scored_at = models.DateTimeField(db_default=Now())
@@ -126,7 +126,7 @@ class Score(ScoreColumns):
 
     complaint = models.OneToOneField(Complaint, primary_key=True, on_delete=models.CASCADE,
                                      related_name="score")
-    arm = models.CharField(max_length=16)
+    arm = models.CharField(max_length=32)
     experiment_version = models.IntegerField()
     priority = models.FloatField()
     escalated = models.BooleanField()
