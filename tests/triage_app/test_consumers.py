@@ -1,0 +1,111 @@
+"""The live queue socket: who may connect, and what reaches a connected dashboard."""
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.test import Client
+
+from tests.triage_app.factories import complaint_make, score_make
+from triage_app import live, services
+from triage_app.asgi import application
+from triage_app.consumers import CLOSE_FORBIDDEN, QueueConsumer
+from triage_app.management.commands.score_listener import scored_notification_handle
+
+# Consumers read the database from worker threads, outside the test's transaction.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def staff(name="alice"):
+    return get_user_model().objects.create_user(username=name, password="pw-12345-x", is_staff=True)
+
+
+async def connect(user):
+    communicator = WebsocketCommunicator(QueueConsumer.as_asgi(), "/ws/queue/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def test_anonymous_and_non_staff_are_refused():
+    _, connected, code = await connect(AnonymousUser())
+    assert not connected and code == CLOSE_FORBIDDEN
+    customer = await database_sync_to_async(get_user_model().objects.create_user)(username="carol", password="x")
+    _, connected, code = await connect(customer)
+    assert not connected and code == CLOSE_FORBIDDEN
+
+
+async def test_scored_complaint_is_pushed_to_staff():
+    user = await database_sync_to_async(staff)()
+    communicator, connected, _ = await connect(user)
+    assert connected
+
+    def make_scored():
+        complaint = complaint_make(text="<img src=x onerror=alert(1)> broken on arrival")
+        score_make(complaint=complaint, compound=-0.9, priority=81, escalated=True, signals={"fraud": ["scam"]})
+        return complaint
+
+    complaint = await database_sync_to_async(make_scored)()
+    pushed = await database_sync_to_async(scored_notification_handle)(
+        f'{{"ids": ["{complaint.id}"], "escalated": ["{complaint.id}"]}}')
+    assert pushed == 1
+    message = await communicator.receive_json_from(timeout=2)
+    assert message["type"] == "items"
+    item = message["items"][0]
+    assert item["id"] == str(complaint.id)
+    assert item["text"].startswith("<img src=x onerror=alert(1)>")  # raw text; the page inserts it as text
+    assert item["score"]["escalated"] is True and item["score"]["signals"] == {"fraud": ["scam"]}
+    await communicator.disconnect()
+
+
+async def test_claim_by_another_staff_member_is_pushed():
+    watcher = await database_sync_to_async(staff)("alice")
+    worker = await database_sync_to_async(staff)("bob")
+    communicator, connected, _ = await connect(watcher)
+    assert connected
+
+    def claim():
+        complaint = complaint_make()
+        score_make(complaint=complaint)
+        services.complaint_claim(complaint_id=complaint.id, by=worker)
+        return complaint
+
+    complaint = await database_sync_to_async(claim)()
+    message = await communicator.receive_json_from(timeout=2)
+    assert message["items"][0]["id"] == str(complaint.id)
+    assert message["items"][0]["status"] == "in_review" and message["items"][0]["claimed_by"] == "bob"
+    await communicator.disconnect()
+
+
+async def test_refresh_event_is_forwarded_and_ping_answered():
+    user = await database_sync_to_async(staff)()
+    communicator, _, _ = await connect(user)
+    await database_sync_to_async(live.queue_push_refresh)()
+    assert await communicator.receive_json_from(timeout=2) == {"type": "refresh"}
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_full_stack_uses_the_session_and_checks_the_origin():
+    def session_cookie():
+        staff("dana")
+        client = Client()
+        assert client.login(username="dana", password="pw-12345-x")
+        return client.cookies["sessionid"].value
+
+    cookie = await database_sync_to_async(session_cookie)()
+    good = WebsocketCommunicator(application, "/ws/queue/", headers=[
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")])
+    connected, _ = await good.connect()
+    assert connected
+    await good.disconnect()
+
+    foreign = WebsocketCommunicator(application, "/ws/queue/", headers=[
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://evil.example"), (b"host", b"127.0.0.1:8000")])
+    connected, _ = await foreign.connect()
+    assert not connected
+
+    anonymous = WebsocketCommunicator(application, "/ws/queue/", headers=[(b"origin", b"http://localhost:8000")])
+    connected, code = await anonymous.connect()
+    assert not connected and code == CLOSE_FORBIDDEN

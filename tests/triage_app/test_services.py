@@ -1,0 +1,158 @@
+import threading
+
+import pytest
+from django.db import connection
+
+from tests.triage_app.factories import complaint_make, score_make
+from triage_app import errors, services
+from triage_app.errors import ActionRefused, InvalidInput
+from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment, OutboxEntry, Score
+
+pytestmark = pytest.mark.django_db
+
+POLICY = {"escalate_at": 60, "negative_compound": -0.75, "weight_sentiment": 0.6, "weight_severity": 0.3,
+          "weight_category": 0.1}
+
+
+def test_submit_writes_complaint_event_and_outbox_together():
+    complaint = services.complaint_submit(text="Charged twice for one order", email="a@b.co", source="web")
+    assert complaint.status == "received" and complaint.created_at is not None
+    entry = OutboxEntry.objects.get(complaint=complaint)
+    assert entry.key == str(complaint.id) and entry.published_at is None
+    assert list(complaint.events.values_list("kind", "public")) == [("received", True)]
+
+
+def test_submit_rolled_back_publishes_nothing(fake_producer, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                services.complaint_submit(text="This write is rolled back", email=None, source="api")
+                raise RuntimeError
+    assert callbacks == [] and fake_producer.delivered == []
+    assert not Complaint.objects.exists()
+
+
+def test_claim_release_and_resolve_rules(staff_user, other_staff):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    services.complaint_claim(complaint_id=complaint.id, by=staff_user)
+    services.complaint_claim(complaint_id=complaint.id, by=staff_user)  # claiming again is harmless
+    with pytest.raises(ActionRefused) as refused:
+        services.complaint_claim(complaint_id=complaint.id, by=other_staff)
+    assert refused.value.message == errors.CLAIMED_BY_OTHER.format(name="alice")
+    with pytest.raises(ActionRefused) as refused:
+        services.complaint_release(complaint_id=complaint.id, by=other_staff)
+    assert refused.value.message == errors.NOT_YOUR_CLAIM
+    with pytest.raises(ActionRefused):
+        services.complaint_resolve(complaint_id=complaint.id, by=other_staff)
+    released = services.complaint_release(complaint_id=complaint.id, by=staff_user)
+    assert released.status == "analysed" and released.claimed_by is None
+    resolved = services.complaint_resolve(complaint_id=complaint.id, by=other_staff)
+    assert resolved.status == "resolved" and resolved.claimed_by == other_staff
+    with pytest.raises(ActionRefused) as refused:
+        services.complaint_claim(complaint_id=complaint.id, by=staff_user)
+    assert refused.value.message == errors.ALREADY_RESOLVED
+
+
+def test_notes_are_internal_and_replies_public(staff_user):
+    complaint = complaint_make()
+    note = services.complaint_note_add(complaint_id=complaint.id, by=staff_user, body=" called them ")
+    reply = services.complaint_reply_add(complaint_id=complaint.id, by=staff_user, body="Refunded.")
+    assert (note.public, note.body) == (False, "called them")
+    assert reply.public is True
+    with pytest.raises(InvalidInput):
+        services.complaint_note_add(complaint_id=complaint.id, by=staff_user, body=123)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_staff_claiming_at_once_one_wins(staff_user, other_staff):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def claim(user):
+        try:
+            barrier.wait()
+            services.complaint_claim(complaint_id=complaint.id, by=user)
+            outcomes[user.username] = "claimed"
+        except ActionRefused as exc:
+            outcomes[user.username] = exc.message
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(u,)) for u in (staff_user, other_staff)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes.values())[-1] == "claimed"
+    assert list(outcomes.values()).count("claimed") == 1
+    loser = next(name for name, outcome in outcomes.items() if outcome != "claimed")
+    winner = "alice" if loser == "bob" else "bob"
+    assert outcomes[loser] == errors.CLAIMED_BY_OTHER.format(name=winner)
+    assert Complaint.objects.get(id=complaint.id).claimed_by.username == winner
+
+
+def test_policy_change_reevaluates_open_complaints_and_is_audited(admin_user):
+    calm = complaint_make()
+    score_make(complaint=calm, compound=-0.5, priority=30, escalated=False)
+    done = complaint_make(status="resolved")
+    score_make(complaint=done, compound=-0.5, priority=30, escalated=False)
+
+    policy = services.policy_create(by=admin_user, values={**POLICY, "escalate_at": 25})
+    assert policy.version == 2
+    rescored = Score.objects.get(complaint=calm)
+    assert (rescored.escalated, rescored.policy_version, rescored.priority) == (True, 2, 30.0)
+    assert Score.objects.get(complaint=done).policy_version == 1
+    audit = AuditLog.objects.get(action="policy.create")
+    assert audit.actor == admin_user
+    assert audit.old["escalate_at"] == 60.0 and audit.new["escalate_at"] == 25.0 and audit.new["reevaluated"] == 1
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"escalate_at": 101}, "escalate_at"), ({"negative_compound": -1.5}, "negative_compound"),
+    ({"weight_sentiment": "abc"}, "weight_sentiment"), ({"weight_severity": None}, "weight_severity"),
+    ({"weight_category": float("nan")}, "weight_category"),
+    ({"weight_sentiment": 0, "weight_severity": 0, "weight_category": 0}, "weight_sentiment"),
+])
+def test_policy_validation(admin_user, change, field):
+    with pytest.raises(InvalidInput) as info:
+        services.policy_create(by=admin_user, values={**POLICY, **change})
+    assert field in info.value.errors
+    assert EscalationPolicy.objects.count() == 1
+
+
+def test_experiment_versions_and_audit(admin_user):
+    arms = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
+    experiment = services.experiment_create(by=admin_user, arms=arms, shadow_model="")
+    assert experiment.version == 2 and experiment.arms == arms and experiment.shadow_model is None
+    audit = AuditLog.objects.get(action="experiment.create")
+    assert audit.old["arms"] == [{"label": "A", "model": "vader", "weight": 100}] and audit.new["arms"] == arms
+
+
+@pytest.mark.parametrize("arms, shadow, field", [
+    ([{"label": "A", "model": "vader", "weight": 60}, {"label": "B", "model": "triage", "weight": 30}], None, "arms"),
+    ([{"label": "A", "model": "bert", "weight": 100}], None, "arms"),
+    ([{"label": "A", "model": "vader", "weight": 100}, {"label": "A", "model": "triage", "weight": 0}], None, "arms"),
+    ([{"label": "A", "model": "vader", "weight": "100"}], None, "arms"),
+    ("not a list", None, "arms"),
+    ([{"label": "A", "model": "vader", "weight": 100}], "vader", "shadow_model"),
+    ([{"label": "A", "model": "vader", "weight": 100}], "gpt", "shadow_model"),
+])
+def test_experiment_validation(admin_user, arms, shadow, field):
+    with pytest.raises(InvalidInput) as info:
+        services.experiment_create(by=admin_user, arms=arms, shadow_model=shadow)
+    assert field in info.value.errors
+    assert Experiment.objects.count() == 1
+
+
+def test_stale_scores_are_reranked_under_the_current_policy(admin_user):
+    services.policy_create(by=admin_user, values={**POLICY, "escalate_at": 10})
+    complaint = complaint_make()
+    score_make(complaint=complaint, compound=-0.5, priority=30, escalated=False, policy_version=1)
+    assert services.scores_reevaluate_stale(complaint_ids=[complaint.id]) == 1
+    score = Score.objects.get(complaint=complaint)
+    assert score.escalated and score.policy_version == 2
