@@ -56,9 +56,9 @@ KAFKA_SCHEMA = StructType([
 ])
 
 PARSED_SCHEMA = StructType([
-    StructField("kafka_topic", StringType(), False),
-    StructField("kafka_partition", IntegerType(), False),
-    StructField("kafka_offset", LongType(), False),
+    StructField("kafka_topic", StringType()),
+    StructField("kafka_partition", IntegerType()),
+    StructField("kafka_offset", LongType()),
     StructField("enqueued_at", TimestampType()),
     StructField("raw_key", BinaryType()),
     StructField("raw_value", BinaryType()),
@@ -186,8 +186,8 @@ def dead_letters(parsed: DataFrame) -> DataFrame:
 
 
 ARM_SCHEMA = StructType([
-    StructField("arm", StringType(), False),
-    StructField("model", StringType(), False),
+    StructField("arm", StringType()),
+    StructField("model", StringType()),
 ])
 
 

@@ -83,3 +83,13 @@ CREATE TABLE triage_experiment (
     created_at timestamptz NOT NULL,
     created_by_id int NULL
 );
+CREATE TABLE triage_stream_batch (
+    id bigserial PRIMARY KEY,
+    batch_id bigint NOT NULL,
+    rows int NOT NULL,
+    dead_letters int NULL DEFAULT 0,
+    duration_ms float8 NOT NULL,
+    scoring_ms float8 NULL,
+    started_at timestamptz NULL,
+    finished_at timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,1 @@
+"""Spark Structured Streaming job: Kafka complaints -> batched scoring -> Postgres."""

@@ -1,0 +1,241 @@
+"""The streaming job: the thin I/O shell around streaming.transform.
+
+    Kafka `complaints` --readStream--> parse/validate -> route (experiment) -> score (HTTP,
+    batched) --foreachBatch(write_batch)--> Postgres (one transaction, NOTIFY)
+
+Run locally with `python -m streaming.job` (local[2], driver on 127.0.0.1); on a cluster
+the same file runs under `spark-submit --master ...` (docs/streaming.md).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+if __package__ in (None, ""):
+    # `spark-submit streaming/job.py` runs this file as a script; `streaming` and
+    # `triage_core` come from --py-files then, or from the repo when run from it.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import psycopg
+import pyspark
+from pyspark.errors import StreamingQueryException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from streaming import scoring, sink, transform
+from triage_core.config import addresses, env, env_int, spark_kafka_jars, var_dir
+
+log = logging.getLogger("streaming.job")
+
+QUERY_NAME = "complaints-scoring"
+# Failed queries are restarted from the checkpoint after this pause, doubling up to the cap.
+RESTART_BACKOFF_INITIAL_S = 1.0
+RESTART_BACKOFF_MAX_S = 30.0
+# A query that ran this long before failing was healthy: its next failure starts the
+# backoff from the beginning again.
+HEALTHY_RUN_S = 120.0
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    master: str | None  # None: leave it to spark-submit --master
+    checkpoint_dir: str
+    kafka_bootstrap: str
+    topic: str
+    database_url: str
+    max_offsets_per_trigger: int
+    trigger_ms: int
+    shuffle_partitions: int
+    scoring: scoring.ScoringSettings
+
+    @classmethod
+    def from_env(cls) -> JobSettings:
+        where = addresses()
+        under_spark_submit = "PYSPARK_GATEWAY_PORT" in os.environ
+        return cls(
+            master=env("TRIAGE_SPARK_MASTER", "") or (None if under_spark_submit else "local[2]"),
+            checkpoint_dir=os.path.abspath(env("TRIAGE_CHECKPOINT_DIR", str(var_dir() / "checkpoints" / QUERY_NAME))),
+            kafka_bootstrap=where.kafka_bootstrap,
+            topic=where.kafka_topic,
+            database_url=where.database_url,
+            max_offsets_per_trigger=env_int("TRIAGE_STREAM_MAX_OFFSETS_PER_TRIGGER", 10000),
+            trigger_ms=env_int("TRIAGE_STREAM_TRIGGER_MS", 500),
+            shuffle_partitions=env_int("TRIAGE_SPARK_SHUFFLE_PARTITIONS", 2),
+            scoring=scoring.ScoringSettings.from_env(),
+        )
+
+
+def kafka_package() -> str:
+    """The official connector matching the installed pyspark."""
+    return f"org.apache.spark:spark-sql-kafka-0-10_2.13:{pyspark.__version__}"
+
+
+def connector_config() -> dict[str, str]:
+    """How Spark finds the Kafka connector.
+
+    The jars set-up resolved into build/spark/jars when they are there (starts offline);
+    otherwise Spark resolves the package itself into the ivy cache TRIAGE_SPARK_JARS_IVY.
+    """
+    try:
+        return {"spark.jars": ",".join(spark_kafka_jars())}
+    except FileNotFoundError:
+        return {"spark.jars.packages": kafka_package(),
+                "spark.jars.ivy": os.path.abspath(env("TRIAGE_SPARK_JARS_IVY", str(var_dir() / "ivy")))}
+
+
+def build_spark(settings: JobSettings) -> SparkSession:
+    builder = SparkSession.builder.appName("triage-streaming")
+    if settings.master is not None:
+        # Under spark-submit its --packages (docs/streaming.md) brings the connector.
+        for key, value in connector_config().items():
+            builder = builder.config(key, value)
+    builder = (builder
+               .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.enabled", env("TRIAGE_SPARK_UI", "false"))
+               .config("spark.ui.showConsoleProgress", "false"))
+    if settings.master is not None:
+        # Our own local run: everything on loopback. Under spark-submit the cluster
+        # decides, since executors must reach the driver.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Python workers must be this interpreter (the venv), not whatever python3 is on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = (builder.master(settings.master)
+                   .config("spark.driver.bindAddress", "127.0.0.1")
+                   .config("spark.driver.host", "127.0.0.1"))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(env("TRIAGE_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+def read_complaints(spark: SparkSession, settings: JobSettings) -> DataFrame:
+    return (spark.readStream.format("kafka")
+            .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
+            .option("subscribe", settings.topic)
+            .option("startingOffsets", "earliest")
+            # Records deleted by retention before we read them are gone either way;
+            # stopping the whole stream for them would stop every later complaint too.
+            .option("failOnDataLoss", "false")
+            .option("maxOffsetsPerTrigger", str(settings.max_offsets_per_trigger))
+            .load())
+
+
+def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) -> None:
+    """One micro-batch: read the admin's current settings, score, store in one transaction.
+
+    The experiment and the policy are read at the start of every batch, so an admin's
+    change applies from the next batch without a restart.
+    """
+    started_at, started = datetime.now(timezone.utc), time.monotonic()
+    with psycopg.connect(settings.database_url) as conn:
+        experiment, policy = sink.current_experiment(conn), sink.current_policy(conn)
+        conn.commit()  # no transaction stays open while the batch is scored
+        # Two Spark actions read the parsed records; keep them instead of reading Kafka twice.
+        parsed = transform.parse_records(batch_df).persist()
+        try:
+            dead = transform.dead_letters(parsed).toPandas()
+            routed = transform.assign_arms(transform.valid_complaints(parsed), experiment.arms)
+            scored = scoring.score_complaints(routed, shadow_model=experiment.shadow_model,
+                                              settings=settings.scoring).toPandas()
+        finally:
+            parsed.unpersist()
+        result = sink.write_batch_rows(conn, batch_id=batch_id, input_rows=len(dead) + len(scored), scored=scored,
+                                       dead=dead, experiment=experiment, policy=policy,
+                                       started_at=started_at, started_monotonic=started)
+    log.info("batch %d: %d records, %d scored, %d escalated, %d already scored, %d shadow, %d dead letters; "
+             "%.0f ms (%.0f rows/s); experiment v%d, policy v%d",
+             batch_id, result.input_rows, len(result.scored_ids), len(result.escalated_ids), result.replayed_rows,
+             result.shadow_rows, result.dead_letter_rows, result.duration_ms,
+             result.input_rows / max(result.duration_ms / 1000.0, 1e-6), experiment.version, policy.version)
+
+
+def start_query(spark: SparkSession, settings: JobSettings) -> StreamingQuery:
+    return (read_complaints(spark, settings).writeStream
+            .queryName(QUERY_NAME)
+            .foreachBatch(functools.partial(write_batch, settings=settings))
+            .option("checkpointLocation", settings.checkpoint_dir)
+            .trigger(processingTime=f"{settings.trigger_ms} milliseconds")
+            .start())
+
+
+def mark_ready() -> None:
+    """scripts/stack.py reports the stream healthy once this file holds our PID."""
+    ready = var_dir() / "run" / "stream.ready"
+    ready.parent.mkdir(parents=True, exist_ok=True)
+    ready.write_text(str(os.getpid()))
+
+
+def _failure_summary(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in (scoring.SCORING_UNAVAILABLE, "ScoringProtocolError", "OperationalError"):
+        if marker in text:
+            line = next((ln for ln in text.splitlines() if marker in ln), marker)
+            return line.strip()[:500]
+    return (text.splitlines() or [type(exc).__name__])[0][:500]
+
+
+def run(settings: JobSettings) -> int:
+    """Runs the query until SIGTERM/SIGINT; restarts it from the checkpoint when it fails.
+
+    A failed micro-batch (scoring service down past its retries, Postgres unreachable)
+    stops the query before Spark commits the batch's offsets, so the restarted query
+    reads the same records again: nothing is skipped and nothing gets a made-up score.
+    """
+    stopping = False
+
+    def _stop(signum, _frame):
+        nonlocal stopping
+        log.info("signal %d: stopping after the current micro-batch", signum)
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    spark = build_spark(settings)
+    backoff = RESTART_BACKOFF_INITIAL_S
+    log.info("streaming %s from %s -> %s; checkpoint %s; scoring %s",
+             settings.topic, settings.kafka_bootstrap, settings.database_url.rsplit("@", 1)[-1],
+             settings.checkpoint_dir, settings.scoring.base_url)
+    try:
+        while not stopping:
+            query = start_query(spark, settings)
+            query_started = time.monotonic()
+            mark_ready()
+            try:
+                while not stopping and not query.awaitTermination(1):
+                    pass
+                if stopping:
+                    query.stop()
+                    break
+                log.warning("query stopped without an error; restarting it")
+            except StreamingQueryException as exc:
+                if time.monotonic() - query_started > HEALTHY_RUN_S:
+                    backoff = RESTART_BACKOFF_INITIAL_S
+                log.error("micro-batch failed, restarting from the checkpoint in %.0f s: %s",
+                          backoff, _failure_summary(exc))
+                deadline = time.monotonic() + backoff
+                while not stopping and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                backoff = min(RESTART_BACKOFF_MAX_S, backoff * 2)
+    finally:
+        spark.stop()
+    log.info("stopped")
+    return 0
+
+
+def main() -> int:
+    logging.basicConfig(level=env("TRIAGE_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    return run(JobSettings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Batched scoring client: batching, keep-alive, retries, and failing loudly.
+
+The HTTP server here is a small programmable stand-in living only in this test, so that
+retries and outages can be staged exactly; the real service is exercised end to end in
+tests/e2e/test_streaming_e2e.py.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pandas as pd
+import pytest
+
+from streaming import scoring
+from streaming.scoring import ScoringClient, ScoringSettings
+
+
+class StagedService:
+    """Answers /v1/models/<m>:predict like the contract; can fail the first N calls."""
+
+    def __init__(self) -> None:
+        self.fail_next = 0
+        self.fail_status = 503
+        self.requests: list[dict] = []
+        self.reject_texts: set[str] = set()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                model = self.path.split("/v1/models/", 1)[1].split(":", 1)[0]
+                outer.requests.append({"model": model, "n": len(body["instances"]),
+                                       "auth": self.headers.get("Authorization"),
+                                       "port": self.client_address[1]})
+                if outer.fail_next > 0:
+                    outer.fail_next -= 1
+                    return self._send(outer.fail_status, {"error": "staged failure"})
+                if model == "missing":
+                    return self._send(404, {"error": "unknown model"})
+                predictions = []
+                for inst in body["instances"]:
+                    if inst["text"] in outer.reject_texts:
+                        predictions.append({"id": inst["id"], "error": "text rejected"})
+                    else:
+                        compound = -0.5 if "bad" in inst["text"] else 0.5
+                        predictions.append({"id": inst["id"], "compound": compound, "neg": 0.1, "neu": 0.8,
+                                            "pos": 0.1, "label": "negative" if compound < 0 else "positive",
+                                            **({"category": "billing", "signals": {"fraud": ["stolen"]},
+                                                "explanation": f"{model} says so"} if model == "triage" else {})})
+                self._send(200, {"model": model, "version": f"{model}-1", "predictions": predictions})
+
+            def _send(self, status, payload):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def service():
+    staged = StagedService()
+    yield staged
+    staged.close()
+
+
+def fast(url: str, **overrides) -> ScoringSettings:
+    settings = {"backoff_initial_s": 0.01, "backoff_max_s": 0.02, "max_attempts": 3,
+                "connect_timeout_s": 1, "read_timeout_s": 5, **overrides}
+    return ScoringSettings(base_url=url, **settings)
+
+
+def frame(n: int, model: str = "vader") -> pd.DataFrame:
+    return pd.DataFrame({"complaint_id": [f"id-{i}" for i in range(n)], "text": [f"text {i}" for i in range(n)],
+                         "model": [model] * n})
+
+
+def test_texts_go_in_batches_of_batch_size_over_one_keep_alive_connection(service):
+    client = ScoringClient(fast(service.url, batch_size=500))
+    out = scoring.score_frame(frame(1200), client, shadow_model=None)
+    assert [r["n"] for r in service.requests] == [500, 500, 200]
+    assert len({r["port"] for r in service.requests}) == 1
+    assert out["model_version"].unique().tolist() == ["vader-1"]
+    assert out["compound"].tolist() == [0.5] * 1200
+    assert out["shadow_model_name"].isna().all()
+
+
+def test_each_complaint_goes_to_its_own_model_and_the_shadow_model_scores_all(service):
+    rows = frame(4)
+    rows.loc[[1, 3], "model"] = "triage"
+    out = scoring.score_frame(rows, ScoringClient(fast(service.url)), shadow_model="triage")
+    assert out["model_name"].tolist() == ["vader", "triage", "vader", "triage"]
+    assert out["shadow_model_name"].tolist() == ["triage"] * 4
+    assert json.loads(out.loc[1, "signals"]) == {"fraud": ["stolen"]}
+    assert out.loc[0, "signals"] == "{}"
+    # triage scores each complaint once, though two of them need it as serving and shadow
+    assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 4), ("vader", 2)]
+
+
+def test_bearer_token_is_sent_when_set(service):
+    scoring.score_frame(frame(1), ScoringClient(fast(service.url, token="s3cret")), shadow_model=None)
+    assert service.requests[0]["auth"] == "Bearer s3cret"
+
+
+def test_transient_failures_are_retried_with_backoff(service):
+    service.fail_next = 2
+    out = scoring.score_frame(frame(3), ScoringClient(fast(service.url)), shadow_model=None)
+    assert len(service.requests) == 3
+    assert out["compound"].notna().all()
+
+
+def test_service_down_past_the_retries_fails_the_batch_instead_of_making_up_a_score(service):
+    service.fail_next = 10
+    with pytest.raises(scoring.ScoringUnavailable, match=scoring.SCORING_UNAVAILABLE):
+        scoring.score_frame(frame(3), ScoringClient(fast(service.url)), shadow_model=None)
+    assert len(service.requests) == 3
+
+
+def test_unreachable_service_fails_the_batch():
+    settings = fast("http://127.0.0.1:9", max_attempts=2)
+    with pytest.raises(scoring.ScoringUnavailable, match="ConnectionError"):
+        scoring.score_frame(frame(1), ScoringClient(settings), shadow_model=None)
+
+
+def test_client_errors_are_not_retried(service):
+    with pytest.raises(scoring.ScoringProtocolError, match="404"):
+        scoring.score_frame(frame(2, model="missing"), ScoringClient(fast(service.url)), shadow_model=None)
+    assert len(service.requests) == 1
+
+
+def test_a_text_the_model_rejects_carries_the_error_and_no_score(service):
+    service.reject_texts = {"text 1"}
+    out = scoring.score_frame(frame(2), ScoringClient(fast(service.url)), shadow_model=None)
+    assert out["error"].tolist() == [None, "text rejected"]
+    assert pd.isna(out.loc[1, "compound"])
+
+
+def test_backoff_doubles_up_to_its_cap():
+    settings = ScoringSettings(base_url="x", backoff_initial_s=0.5, backoff_max_s=3)
+    assert [settings.backoff_s(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3, 3]
+
+
+def test_score_complaints_scores_a_dataframe_in_spark(spark, service):
+    routed = spark.createDataFrame(
+        [("a", "bad service", "vader"), ("b", "fine", "triage")], "complaint_id string, text string, model string")
+    out = {r.complaint_id: r for r in scoring.score_complaints(
+        routed, shadow_model="vader", settings=fast(service.url)).collect()}
+    assert (out["a"].model_name, out["a"].compound, out["a"].shadow_model_name) == ("vader", -0.5, "vader")
+    assert (out["b"].model_name, out["b"].category, out["b"].shadow_compound) == ("triage", "billing", 0.5)

@@ -1,0 +1,172 @@
+"""The sink's SQL against Postgres: one transaction per batch, replays change nothing."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from streaming import sink, transform
+from streaming.scoring import SCORE_FIELDS, SHADOW_PREFIX
+from triage_core.priority import Policy
+
+CHANNEL = "complaint_scored_test"  # never the app's channel: its listener must not see test ids
+ENQUEUED = datetime(2026, 1, 2, 3, 4, 5)
+
+
+def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str = "vader", offset: int = 0,
+               text: str = "Terrible, I want my money back", shadow: str | None = None, error: str | None = None,
+               category: str | None = None, signals: dict | None = None) -> dict:
+    row = {"complaint_id": cid, "text": text, "source": "kafka", "kafka_topic": "complaints", "kafka_partition": 0,
+           "kafka_offset": offset, "enqueued_at": pd.Timestamp(ENQUEUED), "arm": arm, "model": model}
+    score = {"model_name": model, "model_version": f"{model}-1", "compound": None if error else compound,
+             "neg": 0.5, "neu": 0.5, "pos": 0.0, "label": "negative", "category": category,
+             "signals": json.dumps(signals or {}), "explanation": "", "error": error, "scoring_ms": 1.5}
+    row.update(score)
+    for field in SCORE_FIELDS:
+        row[SHADOW_PREFIX + field.name] = None
+    if shadow:
+        row.update({SHADOW_PREFIX + k: v for k, v in {**score, "model_name": shadow, "model_version": f"{shadow}-2",
+                                                      "compound": 0.1, "error": None}.items()})
+    return row
+
+
+def frames(rows: list[dict], dead: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scored = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(scored_row("x").keys()))
+    return scored, pd.DataFrame(dead or [], columns=transform.DEAD_LETTER_COLUMNS)
+
+
+def write(pg, scored, dead, *, batch_id=1, experiment=None, policy=None):
+    return sink.write_batch_rows(pg, batch_id=batch_id, input_rows=len(scored) + len(dead), scored=scored, dead=dead,
+                                 experiment=experiment or sink.Experiment(3, [{"label": "A", "model": "vader",
+                                                                               "weight": 100}]),
+                                 policy=policy or Policy(version=5), started_at=datetime.now(timezone.utc),
+                                 started_monotonic=time.monotonic(), notify_channel=CHANNEL)
+
+
+@pytest.fixture
+def pg_listening(pg):
+    pg.execute(f"LISTEN {CHANNEL}")
+    pg.commit()
+    return pg
+
+
+def test_a_batch_stores_complaints_scores_shadow_scores_dead_letters_and_metrics(pg_listening):
+    pg = pg_listening
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    scored, dead = frames(
+        [scored_row(a, compound=-0.9, shadow="triage"), scored_row(b, compound=0.4, offset=1)],
+        [{"kafka_topic": "complaints", "kafka_partition": 1, "kafka_offset": 9, "raw_key": b"k",
+          "raw_value": b"\xff", "reason": transform.REASON_INVALID_UTF8, "detail": "bad byte"}])
+    result = write(pg, scored, dead)
+
+    assert sorted(result.scored_ids) == sorted([a, b]) and result.escalated_ids == [a]
+    assert (result.shadow_rows, result.dead_letter_rows, result.replayed_rows) == (1, 1, 0)
+    rows = {r[0]: r[1:] for r in pg.execute(
+        "SELECT complaint_id::text, arm, model_version, experiment_version, policy_version, escalated, priority"
+        " FROM triage_score").fetchall()}
+    assert rows[a] == ("A", "vader-1", 3, 5, True, 54.0)
+    assert rows[b][4] is False
+    complaints = pg.execute("SELECT status, source, length(tracking_code) FROM triage_complaint").fetchall()
+    assert complaints == [("analysed", "kafka", 32)] * 2
+    assert pg.execute("SELECT model_name, model_version, compound FROM triage_shadow_score").fetchall() == [
+        ("triage", "triage-2", 0.1)]
+    assert pg.execute('SELECT "offset", reason, raw_value FROM triage_dead_letter').fetchall() == [
+        (9, transform.REASON_INVALID_UTF8, b"\xff")]
+    assert pg.execute("SELECT batch_id, rows, dead_letters, scoring_ms, started_at IS NOT NULL"
+                      " FROM triage_stream_batch").fetchall() == [(1, 3, 1, 3.0, True)]
+    notes = [json.loads(n.payload) for n in pg.notifies(timeout=1, stop_after=1)]
+    assert sorted(notes[0]["ids"]) == sorted([a, b]) and notes[0]["escalated"] == [a]
+
+
+def test_a_replayed_batch_changes_nothing_and_the_first_score_stands(pg_listening):
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    write(pg, *frames([scored_row(cid, compound=-0.9, arm="A")]), batch_id=7)
+    list(pg.notifies(timeout=0.5, stop_after=1))
+    # the same records again, but the split changed meanwhile: the stored arm must not
+    replay = write(pg, *frames([scored_row(cid, compound=0.3, arm="B", model="triage")]), batch_id=7,
+                   experiment=sink.Experiment(4, [{"label": "B", "model": "triage", "weight": 100}]))
+    assert (replay.scored_ids, replay.replayed_rows) == ([], 1)
+    assert pg.execute("SELECT arm, model_name, compound, experiment_version FROM triage_score").fetchall() == [
+        ("A", "vader", -0.9, 3)]
+    assert pg.execute("SELECT count(*) FROM triage_complaint").fetchone() == (1,)
+    assert list(pg.notifies(timeout=0.5, stop_after=1)) == []
+
+
+def test_a_complaint_the_app_stored_keeps_its_row_and_becomes_analysed(pg_listening):
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    pg.execute("INSERT INTO triage_complaint (id, tracking_code, text, email, source, status, created_at, updated_at)"
+               " VALUES (%s, 'APP-CODE', 'from the form', 'a@b.example', 'web', 'received', now(), now())", (cid,))
+    pg.commit()
+    write(pg, *frames([scored_row(cid, text="from the form")]))
+    assert pg.execute("SELECT tracking_code, email, source, status FROM triage_complaint").fetchall() == [
+        ("APP-CODE", "a@b.example", "web", "analysed")]
+
+
+def test_duplicate_records_of_one_complaint_in_a_batch_store_one_score_from_the_first_offset(pg_listening):
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    result = write(pg, *frames([scored_row(cid, offset=5, compound=-0.2), scored_row(cid, offset=4, compound=-0.1)]))
+    assert result.scored_ids == [cid]
+    assert pg.execute("SELECT kafka_offset, compound FROM triage_score").fetchall() == [(4, -0.1)]
+
+
+def test_a_text_the_model_rejected_is_a_dead_letter_not_a_score(pg_listening):
+    pg = pg_listening
+    ok, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    result = write(pg, *frames([scored_row(ok), scored_row(bad, offset=1, error="too weird")]))
+    assert result.scored_ids == [ok]
+    assert pg.execute("SELECT complaint_id::text FROM triage_score").fetchall() == [(ok,)]
+    reason, detail, raw = pg.execute("SELECT reason, detail, raw_value FROM triage_dead_letter").fetchone()
+    assert (reason, detail) == (transform.REASON_SCORING_REJECTED, "model vader: too weird")
+    assert json.loads(raw)["id"] == bad
+
+
+def test_severity_signals_and_category_raise_priority_under_the_policy(pg_listening):
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    write(pg, *frames([scored_row(cid, compound=-0.2, model="triage", category="account_security",
+                                  signals={"legal_threat": ["lawyer"]})]),
+          policy=Policy(version=9, escalate_at=40))
+    priority, escalated, explanation = pg.execute(
+        "SELECT priority, escalated, explanation FROM triage_score").fetchone()
+    assert (priority, escalated) == (50.0, True)
+    assert "priority 50 >= 40" in explanation
+
+
+def test_current_experiment_and_policy_are_the_highest_versions(pg):
+    assert sink.current_experiment(pg) == sink.DEFAULT_EXPERIMENT
+    assert sink.current_policy(pg) == sink.DEFAULT_POLICY
+    for version, arms, shadow in [(1, [{"label": "A", "model": "vader", "weight": 100}], None),
+                                  (2, [{"label": "A", "model": "vader", "weight": 80},
+                                       {"label": "B", "model": "triage", "weight": 20}], "triage")]:
+        pg.execute("INSERT INTO triage_experiment (version, arms, shadow_model, created_at) VALUES (%s, %s, %s, now())",
+                   (version, json.dumps(arms), shadow))
+    pg.execute("INSERT INTO triage_escalation_policy (version, escalate_at, negative_compound, weight_sentiment,"
+               " weight_severity, weight_category, created_at) VALUES (4, 70, -0.8, 0.5, 0.4, 0.1, now())")
+    experiment, policy = sink.current_experiment(pg), sink.current_policy(pg)
+    assert (experiment.version, [a["weight"] for a in experiment.arms], experiment.shadow_model) == (2, [80, 20], "triage")
+    assert policy == Policy(version=4, escalate_at=70, negative_compound=-0.8, weight_sentiment=0.5,
+                            weight_severity=0.4, weight_category=0.1)
+
+
+def test_an_invalid_split_in_the_database_is_refused(pg):
+    pg.execute("INSERT INTO triage_experiment (version, arms, created_at) VALUES (1, %s, now())",
+               (json.dumps([{"label": "A", "model": "vader", "weight": 50}]),))
+    with pytest.raises(ValueError, match="add up to 100"):
+        sink.current_experiment(pg)
+
+
+def test_notify_payloads_stay_under_the_postgres_limit_and_keep_every_id():
+    ids = [str(uuid.uuid4()) for _ in range(1000)]
+    escalated = set(ids[::3])
+    payloads = sink.notify_payloads(ids, escalated)
+    decoded = [json.loads(p) for p in payloads]
+    assert len(payloads) > 1 and all(len(p.encode()) < 8000 for p in payloads)
+    assert [i for d in decoded for i in d["ids"]] == ids
+    assert {i for d in decoded for i in d["escalated"]} == escalated

@@ -1,0 +1,144 @@
+"""The pure transform: Kafka records -> complaints / dead letters -> arms."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from streaming import transform
+from streaming.transform import parse_message
+from triage_core import routing
+from triage_core.messages import MAX_TEXT_CHARS, classic_complaint_id
+
+TOPIC = "complaints"
+STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def record(value: bytes | None, *, partition: int = 0, offset: int = 0, key: bytes | None = None) -> tuple:
+    return (key, value, TOPIC, partition, offset, STAMP)
+
+
+def js(obj) -> bytes:
+    return json.dumps(obj).encode("utf-8")
+
+
+def parse(value: bytes | None, offset: int = 7):
+    return parse_message(value, topic=TOPIC, partition=1, offset=offset)
+
+
+# --- parse_message: one record --------------------------------------------------------
+
+def test_new_format_message_is_a_complaint_with_its_own_id():
+    cid = str(uuid.uuid4())
+    parsed = parse(js({"id": cid, "text": "  My card was charged twice!  ", "source": "api",
+                       "submitted_at": "2026-01-02T03:04:05Z"}))
+    assert (parsed.reason, parsed.complaint_id, parsed.text, parsed.source) == (
+        None, cid, "My card was charged twice!", "api")
+
+
+def test_new_format_id_is_normalised_to_the_canonical_uuid_form():
+    cid = uuid.uuid4()
+    parsed = parse(js({"id": str(cid).upper(), "text": "late again"}))
+    assert parsed.complaint_id == str(cid)
+
+
+def test_classic_message_gets_an_id_from_its_position_and_source_kafka():
+    parsed = parse(js({"data": "This restaurant is great"}), offset=42)
+    assert parsed.reason is None
+    assert parsed.complaint_id == classic_complaint_id(TOPIC, 1, 42)
+    assert parsed.source == transform.SOURCE_CLASSIC
+
+
+def test_classic_message_replayed_makes_the_same_complaint():
+    assert parse(js({"data": "same"}), offset=3).complaint_id == parse(js({"data": "other"}), offset=3).complaint_id
+
+
+def test_unknown_source_is_stored_as_kafka_rather_than_rejected():
+    parsed = parse(js({"id": str(uuid.uuid4()), "text": "hello there", "source": "x" * 40}))
+    assert (parsed.reason, parsed.source) == (None, transform.SOURCE_CLASSIC)
+
+
+@pytest.mark.parametrize("value, reason", [
+    (None, transform.REASON_EMPTY_MESSAGE),
+    (b"", transform.REASON_EMPTY_MESSAGE),
+    (b"\xff\xfe{\"data\": \"x\"}", transform.REASON_INVALID_UTF8),
+    (b'{"data": "caf\xe9"}', transform.REASON_INVALID_UTF8),
+    (b"{not json", transform.REASON_UNPARSEABLE_JSON),
+    (b'{"data": "x"} trailing', transform.REASON_UNPARSEABLE_JSON),
+    (b'["data", "x"]', transform.REASON_NOT_AN_OBJECT),
+    (b'"just a string"', transform.REASON_NOT_AN_OBJECT),
+    (b'{"text": "no id"}', transform.REASON_MISSING_TEXT),
+    (b'{}', transform.REASON_MISSING_TEXT),
+    (b'{"id": "not-a-uuid", "text": "hello"}', transform.REASON_INVALID_ID),
+    (b'{"id": 12, "text": "hello"}', transform.REASON_INVALID_ID),
+    (js({"id": str(uuid.uuid4())}), transform.REASON_MISSING_TEXT),
+    (b'{"data": null}', transform.REASON_MISSING_TEXT),
+    (b'{"data": 42}', transform.REASON_INVALID_TEXT),
+    (b'{"data": "nul \\u0000 inside"}', transform.REASON_INVALID_TEXT),
+    (b'{"data": "lone \\ud800 surrogate"}', transform.REASON_INVALID_TEXT),
+    (b'{"data": "   \\n\\t "}', transform.REASON_EMPTY_TEXT),
+    (js({"data": "x" * (MAX_TEXT_CHARS + 1)}), transform.REASON_TEXT_TOO_LONG),
+])
+def test_poison_records_become_dead_letters_with_their_reason(value, reason):
+    parsed = parse(value)
+    assert (parsed.reason, parsed.complaint_id) == (reason, None)
+    assert parsed.detail
+
+
+def test_text_of_exactly_the_limit_is_accepted():
+    assert parse(js({"data": "y" * MAX_TEXT_CHARS})).reason is None
+
+
+# --- parse_records / split: DataFrames ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kafka_frame(spark):
+    cid = str(uuid.uuid4())
+    rows = [
+        record(js({"id": cid, "text": "The parcel never arrived", "source": "web"}), offset=0, key=cid.encode()),
+        record(js({"data": "This restaurant is great"}), partition=1, offset=5),
+        record(b"\xc3\x28 broken utf-8", offset=1, key=b"k"),
+    ]
+    return spark.createDataFrame(rows, transform.KAFKA_SCHEMA), cid
+
+
+def test_parse_records_keeps_one_row_per_record_with_its_position(kafka_frame):
+    frame, _ = kafka_frame
+    parsed = transform.parse_records(frame)
+    assert parsed.schema == transform.PARSED_SCHEMA
+    rows = sorted(parsed.collect(), key=lambda r: (r.kafka_partition, r.kafka_offset))
+    assert [(r.kafka_partition, r.kafka_offset) for r in rows] == [(0, 0), (0, 1), (1, 5)]
+    assert all(r.enqueued_at == STAMP.replace(tzinfo=None) for r in rows)
+
+
+def test_valid_complaints_and_dead_letters_split_the_batch(kafka_frame):
+    frame, cid = kafka_frame
+    parsed = transform.parse_records(frame)
+    valid = {r.complaint_id: r for r in transform.valid_complaints(parsed).collect()}
+    dead = transform.dead_letters(parsed).collect()
+    assert set(valid) == {cid, classic_complaint_id(TOPIC, 1, 5)}
+    assert valid[cid].source == "web" and valid[cid].text == "The parcel never arrived"
+    assert [(d.kafka_offset, d.reason, bytes(d.raw_key), bytes(d.raw_value)) for d in dead] == [
+        (1, transform.REASON_INVALID_UTF8, b"k", b"\xc3\x28 broken utf-8")]
+
+
+# --- assign_arms ------------------------------------------------------------------------
+
+ARMS = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
+
+
+def test_assign_arms_follows_triage_core_routing(spark):
+    ids = [str(uuid.UUID(int=n)) for n in range(200)]
+    frame = spark.createDataFrame([(i, "some text") for i in ids], "complaint_id string, text string")
+    routed = {r.complaint_id: (r.arm, r.model) for r in transform.assign_arms(frame, ARMS).collect()}
+    expected = {i: (routing.assign_arm(i, ARMS)["label"], routing.assign_arm(i, ARMS)["model"]) for i in ids}
+    assert routed == expected
+    assert {arm for arm, _ in routed.values()} == {"A", "B"}
+
+
+def test_assign_arms_rejects_a_split_that_does_not_add_up(spark):
+    frame = spark.createDataFrame([("x", "t")], "complaint_id string, text string")
+    with pytest.raises(ValueError, match="add up to 100"):
+        transform.assign_arms(frame, [{"label": "A", "model": "vader", "weight": 60}])
