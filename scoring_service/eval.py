@@ -91,9 +91,13 @@ def complaint_quality(model: TriageModel) -> dict:
         signals[name] = {"support": tp + fn, "precision": tp / (tp + fp) if tp + fp else 0.0,
                          "recall": tp / (tp + fn) if tp + fn else 0.0}
     exact = sum(1 for c in complaints if set(found[c.id]) == set(c.signals))
+    texts = [c.text for c in held_out]
+    negative_share = {m.name: sum(1 for p in m.predict(texts) if p["label"] == "negative") / len(texts)
+                      for m in (VaderModel(model.vader), model)}
     return {"category_accuracy": correct / len(held_out), "held_out": len(held_out),
             "per_category": per_category, "signals": signals,
-            "signals_exact": exact / len(complaints), "complaints": len(complaints)}
+            "signals_exact": exact / len(complaints), "complaints": len(complaints),
+            "negative_share": negative_share}
 
 
 def render(sentiment: list[dict], complaints: dict) -> str:
@@ -108,6 +112,8 @@ def render(sentiment: list[dict], complaints: dict) -> str:
               "| category | correct / held-out |", "|---|---|"]
     for cat, (ok, n) in complaints["per_category"].items():
         lines.append(f"| {cat} | {ok} / {n} |")
+    shares = ", ".join(f"{name} {share:.3f}" for name, share in complaints["negative_share"].items())
+    lines += ["", f"Share of held-out complaints labelled negative: {shares}"]
     lines += ["", f"Severity signals (rules, all {complaints['complaints']} labelled complaints; "
                   f"exact signal set right for {complaints['signals_exact']:.3f})", "",
               "| signal | support | precision | recall |", "|---|---|---|---|"]

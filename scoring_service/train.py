@@ -5,6 +5,7 @@ again on the same data writes the same file. What the model learns from:
 
 - tone: the TRAIN split (70 %, seed `corpora.SPLIT_SEED`) of both human-rated corpora
   of the VADER paper. The held-out 30 % of each is never read here; eval reports on it.
+  The word model also sees the TRAIN split of the labelled complaints as negative texts.
 - category: the TRAIN split (70 %, stratified by category, seed `COMPLAINT_SPLIT_SEED`)
   of the project's labelled complaints; eval reports category accuracy on the rest.
 - severity signals are hand-written rules (scoring_service.triage) and learn nothing.
@@ -74,10 +75,17 @@ def _binary_tone_label(rating: float) -> str | None:
     return "pos" if rating > 0 else "neg" if rating < 0 else None
 
 
-def train_tone_nb(featuresets: Sequence[set[str]], ratings: Sequence[float]) -> tuple[float, dict[str, float]]:
-    """NLTK Naive Bayes on positive vs negative texts -> (prior, per-word log-odds in nats)."""
+def train_tone_nb(featuresets: Sequence[set[str]], ratings: Sequence[float],
+                  complaints: Sequence[set[str]] = ()) -> tuple[float, dict[str, float]]:
+    """NLTK Naive Bayes on positive vs negative texts -> (prior, per-word log-odds in nats).
+
+    `complaints` are extra negative examples: tweets and film reviews never talk about
+    parcels, refunds or locked accounts, and without them the word model reads a flat
+    "my parcel has not arrived" as mildly positive (the corpora lean positive).
+    """
     labelled = [({f: True for f in fs}, label) for fs, r in zip(featuresets, ratings)
                 if (label := _binary_tone_label(r)) is not None]
+    labelled += [({f: True for f in fs}, "neg") for fs in complaints]
     classifier = NaiveBayesClassifier.train(labelled)
     counts: dict[str, int] = {}
     for fs, _ in labelled:
@@ -97,9 +105,11 @@ def nb_log_odds(prior: float, weights: dict[str, float], features: set[str]) -> 
     return prior + sum(weights.get(f, 0.0) for f in features)
 
 
-def train_tone(train_rows: Sequence[corpora.RatedText], corpus_of: Sequence[str]) -> dict:
+def train_tone(train_rows: Sequence[corpora.RatedText], corpus_of: Sequence[str],
+               complaints: Sequence[LabelledComplaint]) -> dict:
     vader = Vader()
     featuresets = [tone_features(tokens(r.text)) for r in train_rows]
+    complaint_features = [tone_features(tokens(c.text)) for c in complaints]
     ratings = [r.rating for r in train_rows]
     # Out-of-fold NB scores: the combiner must learn how far to trust the word model
     # on texts it did not see, or it would trust its memorised training texts.
@@ -108,7 +118,8 @@ def train_tone(train_rows: Sequence[corpora.RatedText], corpus_of: Sequence[str]
     oof = [0.0] * len(train_rows)
     for k in range(TONE_FOLDS):
         inside = [i for i, f in enumerate(folds) if f != k]
-        prior, weights = train_tone_nb([featuresets[i] for i in inside], [ratings[i] for i in inside])
+        prior, weights = train_tone_nb([featuresets[i] for i in inside], [ratings[i] for i in inside],
+                                       complaint_features)
         for i, f in enumerate(folds):
             if f == k:
                 oof[i] = nb_log_odds(prior, weights, featuresets[i])
@@ -119,7 +130,7 @@ def train_tone(train_rows: Sequence[corpora.RatedText], corpus_of: Sequence[str]
     w = np.array([len(corpus_of) / (len(sizes) * sizes[c]) for c in corpus_of])
     xw = x * w[:, None]
     coef = np.linalg.solve(x.T @ xw + RIDGE * np.eye(x.shape[1]), xw.T @ y)
-    prior, weights = train_tone_nb(featuresets, ratings)
+    prior, weights = train_tone_nb(featuresets, ratings, complaint_features)
     return {
         "prior": round(prior, 6),
         "weights": {f: round(v, 4) for f, v in sorted(weights.items())},
@@ -152,7 +163,7 @@ def build_artefact() -> dict:
                            "split_seed": COMPLAINT_SPLIT_SEED, "train": len(complaints_train),
                            "held_out": len(complaints_held_out)},
         },
-        "tone": train_tone(train_rows, corpus_of),
+        "tone": train_tone(train_rows, corpus_of, complaints_train),
         "category": category,
     }
 

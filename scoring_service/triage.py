@@ -131,7 +131,8 @@ _SIGNAL_PATTERNS: Mapping[str, str] = {
                      r"|last time i (order|buy|shop)|i'?m leaving|done with (you|this company)",
     "repeated_contact": r"(second|third|fourth|fifth|sixth|seventh|\d+(st|nd|rd|th)) (time|message|email|call"
                         r"|week|replacement|letter)|(two|three|four|five|six|several|many|multiple|\d+) times"
-                        r"|twice|every time i (call|ring|phone|contact|write|email)"
+                        r"|(asked|called|rang|phoned|written|wrote|emailed|contacted|reported|complained)( \w+){0,6} twice"
+                        r"|every time i (call|ring|phone|contact|write|email)"
                         r"|keep (calling|asking|sending|explaining|ringing|emailing)|again and again|once again"
                         r"|already (reported|contacted|called|emailed|sent|complained)"
                         r"|(complained|called|written|emailed|asked) (about this )?before|on my last"
