@@ -18,7 +18,7 @@ from triage_app.models import (
     ShadowScore,
     StreamBatch,
 )
-from triage_core.priority import Policy, evaluate
+from triage_core.priority import Policy
 
 DEFAULT_POLICY = Policy(version=0)
 QUEUE_LIMIT = 500
@@ -117,6 +117,17 @@ def complaint_queue(*, status: str | None = None, category: str | None = None, m
     return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
 
 
+def score_reasons(*, score: Score, policy: Policy) -> list[str]:
+    """Why a score escalates, from its stored priority (the stream's number, which a
+    scoring model may have computed itself) against the policy's thresholds."""
+    reasons = []
+    if score.priority >= policy.escalate_at:
+        reasons.append(f"priority {score.priority:g} >= {policy.escalate_at:g}")
+    if score.compound <= policy.negative_compound:
+        reasons.append(f"sentiment {score.compound:+.2f} <= {policy.negative_compound:+.2f}")
+    return reasons
+
+
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
     """One queue row for staff: what it says, where it ranks and why."""
     score: Score | None = getattr(complaint, "score", None)
@@ -131,8 +142,7 @@ def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
         "score": None,
     }
     if score is not None:
-        reasons = evaluate(compound=score.compound, signals=score.signals, category=score.category,
-                           policy=policy).reasons if score.escalated else []
+        reasons = score_reasons(score=score, policy=policy) if score.escalated else []
         item["score"] = {
             "priority": score.priority,
             "escalated": score.escalated,
@@ -177,19 +187,31 @@ def complaint_detail(*, complaint_id) -> dict | None:
     policy_row = policy_current()
     policy = policy_as_core(policy_row)
     score = getattr(complaint, "score", None)
-    evaluation = None
-    if score is not None:
-        evaluation = evaluate(compound=score.compound, signals=score.signals, category=score.category, policy=policy)
+    reasons = score_reasons(score=score, policy=policy) if score is not None and score.escalated else []
     return {
         "complaint": complaint,
         "item": queue_item(complaint=complaint, policy=policy),
         "score": score,
-        "evaluation": evaluation,
+        "reasons": reasons,
         "policy": policy_row,
         "shadow_scores": list(complaint.shadow_scores.order_by("model_name")),
-        "events": list(complaint.events.select_related("actor")),
+        "timeline": complaint_timeline(complaint=complaint, score=score),
         "public_history": complaint_public_history(complaint=complaint),
     }
+
+
+def complaint_timeline(*, complaint: Complaint, score: Score | None) -> list[dict]:
+    """Everything that happened to a complaint, for staff, oldest first."""
+    timeline = [
+        {"kind": e.kind, "label": e.get_kind_display(), "actor": e.actor.get_username() if e.actor else "",
+         "status": e.status, "body": e.body, "public": e.public, "at": e.created_at}
+        for e in complaint.events.select_related("actor")
+    ]
+    if score is not None:
+        timeline.append({"kind": "analysed", "label": "Analysed", "actor": f"{score.model_name} {score.model_version}",
+                         "status": Complaint.Status.ANALYSED, "body": "", "public": True, "at": score.scored_at})
+    timeline.sort(key=lambda entry: entry["at"])
+    return timeline
 
 
 # --- A/B results ------------------------------------------------------------------
