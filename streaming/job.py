@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -172,13 +173,17 @@ def mark_ready() -> None:
     ready.write_text(str(os.getpid()))
 
 
-def _failure_summary(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in (scoring.SCORING_UNAVAILABLE, "ScoringProtocolError", "OperationalError"):
-        if marker in text:
-            line = next((ln for ln in text.splitlines() if marker in ln), marker)
-            return line.strip()[:500]
-    return (text.splitlines() or [type(exc).__name__])[0][:500]
+# The Python exception line inside Spark's wrapped error, e.g.
+# "streaming.scoring.ScoringUnavailable: SCORING_UNAVAILABLE: POST ... failed 5 times".
+_EXCEPTION_LINE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)+[A-Z]\w*): .+")
+_WRAPPER_MODULES = ("org.", "java.", "scala.", "py4j.", "pyspark.")
+
+
+def failure_summary(exc: BaseException) -> str:
+    """The root cause of a failed query in one line, for the log."""
+    lines = str(exc).splitlines()
+    causes = [ln.strip() for ln in lines if (m := _EXCEPTION_LINE.match(ln)) and not m.group(1).startswith(_WRAPPER_MODULES)]
+    return ((causes or lines or [type(exc).__name__])[0])[:600]
 
 
 def run(settings: JobSettings) -> int:
@@ -219,7 +224,7 @@ def run(settings: JobSettings) -> int:
                 if time.monotonic() - query_started > HEALTHY_RUN_S:
                     backoff = RESTART_BACKOFF_INITIAL_S
                 log.error("micro-batch failed, restarting from the checkpoint in %.0f s: %s",
-                          backoff, _failure_summary(exc))
+                          backoff, failure_summary(exc))
                 deadline = time.monotonic() + backoff
                 while not stopping and time.monotonic() < deadline:
                     time.sleep(0.2)

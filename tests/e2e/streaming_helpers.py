@@ -1,0 +1,75 @@
+"""Helpers for the streaming job's end-to-end tests: produce straight to Kafka, learn
+where each record landed, and know when the stream has read past a point."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+
+import psycopg
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
+from triage_core.config import addresses
+from triage_core.messages import classic_complaint_id
+
+
+def complaint_message(text: str, *, source: str = "loadgen") -> tuple[str, bytes, bytes]:
+    """A new-format message: (complaint id, key, value)."""
+    cid = str(uuid.uuid4())
+    value = json.dumps({"id": cid, "text": text, "source": source, "submitted_at": "2026-01-01T00:00:00Z"})
+    return cid, cid.encode(), value.encode()
+
+
+def produce(records: Iterable[tuple[bytes | None, bytes | None]], *, partition: int | None = None) -> list[tuple[int, int]]:
+    """Produces (key, value) records in order; returns each one's (partition, offset)."""
+    where = addresses()
+    producer = Producer({"bootstrap.servers": where.kafka_bootstrap, "enable.idempotence": True, "acks": "all",
+                         "linger.ms": 5})
+    positions: list[tuple[int, int] | None] = []
+    errors: list[str] = []
+
+    def delivered(index: int):
+        def callback(err, msg):
+            if err is not None:
+                errors.append(str(err))
+            else:
+                positions[index] = (msg.partition(), msg.offset())
+        return callback
+
+    for index, (key, value) in enumerate(records):
+        positions.append(None)
+        extra = {} if partition is None else {"partition": partition}
+        producer.produce(where.kafka_topic, key=key, value=value, on_delivery=delivered(index), **extra)
+        producer.poll(0)
+    remaining = producer.flush(60)
+    assert remaining == 0 and not errors, f"produce failed: {remaining} undelivered, errors {errors[:3]}"
+    return positions  # type: ignore[return-value]
+
+
+def partitions() -> list[int]:
+    meta = AdminClient({"bootstrap.servers": addresses().kafka_bootstrap}).list_topics(addresses().kafka_topic, timeout=10)
+    return sorted(meta.topics[addresses().kafka_topic].partitions)
+
+
+def produce_sentinels() -> list[str]:
+    """One classic message per partition; once all are scored, the stream has read
+    every record produced to the topic before this call."""
+    ids = []
+    for p in partitions():
+        [(part, offset)] = produce([(None, json.dumps({"data": f"sentinel {uuid.uuid4()}"}).encode())], partition=p)
+        ids.append(classic_complaint_id(addresses().kafka_topic, part, offset))
+    return ids
+
+
+def scored(db: psycopg.Connection, ids: Sequence[str]) -> int:
+    return db.execute("SELECT count(*) FROM triage_score WHERE complaint_id = ANY(%s::uuid[])", (list(ids),)).fetchone()[0]
+
+
+def set_experiment(db: psycopg.Connection, arms: list[dict], shadow_model: str | None = None) -> int:
+    """Appends an experiment version, as the admin screens do; returns its version."""
+    with db.transaction():
+        version = db.execute("SELECT coalesce(max(version), 0) + 1 FROM triage_experiment").fetchone()[0]
+        db.execute("INSERT INTO triage_experiment (version, arms, shadow_model, created_at) VALUES (%s, %s, %s, now())",
+                   (version, json.dumps(arms), shadow_model))
+    return version
