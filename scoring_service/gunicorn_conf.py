@@ -15,8 +15,9 @@ workers = int(os.environ.get("SCORING_WORKERS", "1"))
 worker_class = "gthread"
 threads = int(os.environ.get("SCORING_THREADS", "4"))
 keepalive = 75
-# A maximal batch (1,000 texts x 20,000 characters) takes a few seconds with `triage`.
-timeout = 60
+# A maximal batch (1,000 texts x 20,000 characters) takes ~30 s with `triage` on one
+# core; a worker silent for longer than this is killed and restarted by the master.
+timeout = 120
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"

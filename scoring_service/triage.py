@@ -50,7 +50,17 @@ _tokenizer = TweetTokenizer(preserve_case=False, reduce_len=True, strip_handles=
 _stemmer = PorterStemmer()
 
 
+# TweetTokenizer's URL pattern backtracks badly inside one long run without spaces:
+# a 10,000-character "www.a.a.a..." takes over a minute, enough to kill a worker.
+# No word is that long, so a longer run is cut into pieces of this length first (the
+# cost then grows linearly with the text).
+MAX_TOKEN_CHARS = 64
+
+
 def tokens(text: str) -> list[str]:
+    runs = text.split()
+    if any(len(run) > MAX_TOKEN_CHARS for run in runs):
+        text = " ".join(run[i:i + MAX_TOKEN_CHARS] for run in runs for i in range(0, len(run), MAX_TOKEN_CHARS))
     return _tokenizer.tokenize(text)
 
 

@@ -102,3 +102,13 @@ def test_weighted_f1_by_hand():
 def test_training_reproduces_the_committed_artefact():
     committed = json.loads(ARTEFACT_PATH.read_text(encoding="utf-8"))
     assert train.build_artefact() == committed
+
+
+@pytest.mark.parametrize("text", ["www." + "a." * 9990, "ab1." * 5000, "http://" + "a/" * 9990])
+def test_pathological_text_is_scored_quickly(triage_model, text):
+    import time
+
+    started = time.perf_counter()
+    (p,) = triage_model.predict([text[:20_000]])
+    assert time.perf_counter() - started < 2.0
+    assert p["category"] in ("billing", "delivery", "product_quality", "staff_service", "account_security", "other")
