@@ -358,7 +358,7 @@ def start_web() -> None:
         if cmd[0] == "ensure_admin" and result.stdout.strip():
             print(result.stdout.strip(), flush=True)
     spawn("web", [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(WEB_PORT),
-                  "--proxy-headers", "triage_app.asgi:application"])
+                  "triage_app.asgi:application"])
 
 
 def simple_stop(name: str) -> Callable[[bool], None]:
