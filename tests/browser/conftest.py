@@ -78,6 +78,7 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
            "DJANGO_SECRET_KEY": "browser-tests-only-secret-key-0123456789abcdefghijkl",
            # No Kafka in these tests: the outbox keeps the messages, the producer gives up fast.
            "TRIAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}", "TRIAGE_KAFKA_MESSAGE_TIMEOUT_MS": "1000",
+           "TRIAGE_SCORING_URL": f"http://127.0.0.1:{free_port()}",
            "PYTHONUNBUFFERED": "1"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     logs = {name: open(ARTIFACTS / f"{name}.log", "w") for name in ("daphne", "listener")}
@@ -105,8 +106,11 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
             log.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(_django_db_helper):
+    """One Chromium per test, started after the test database is set up for the test and
+    closed before it is flushed: while Playwright's loop runs, Django's connection
+    handler sees another context, and serialized_rollback would restore nothing."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found (apt-get install chromium chromium-driver)")
     from playwright.sync_api import sync_playwright
@@ -119,6 +123,11 @@ def browser():
     try:
         yield chromium
     finally:
+        from django.db import connections
+
+        # Close the connections the test body opened in Playwright's context, or the
+        # test database cannot be dropped at the end of the session.
+        connections.close_all()
         chromium.close()
         playwright.stop()
 
@@ -154,9 +163,10 @@ def staff_login():
     """Create a staff user and return a function that logs a page in as them."""
     from django.contrib.auth import get_user_model
 
-    def login(page, username: str = "sam"):
+    def login(page, username: str = "sam", admin: bool = False):
         if not get_user_model().objects.filter(username=username).exists():
-            get_user_model().objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True)
+            get_user_model().objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True,
+                                                 is_superuser=admin)
         page.goto("/accounts/login/?next=/staff/")
         page.fill("#id_username", username)
         page.fill("#id_password", STAFF_PASSWORD)

@@ -125,3 +125,40 @@ def test_admin_pages_render(client, admin_user):
                 "/admin/triage_app/deadletter/", "/admin/triage_app/experiment/add/",
                 "/admin/triage_app/escalationpolicy/add/"]:
         assert client.get(url).status_code == 200, url
+
+
+def test_policy_page_validates_on_the_server(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post("/manage/policy/", {"escalate_at": "150", "negative_compound": "-0.7",
+                                               "weight_sentiment": "1", "weight_severity": "1", "weight_category": "x"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert errors.POLICY_OUT_OF_RANGE.format(field="escalate at", low=0.0, high=100.0) in body
+    assert errors.POLICY_OUT_OF_RANGE.format(field="weight category", low=0.0, high=10.0) in body
+
+
+def test_experiment_page_saves_a_valid_split(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post("/manage/experiment/", {
+        "arm-0-label": "A", "arm-0-model": "vader", "arm-0-weight": "80",
+        "arm-1-label": "B", "arm-1-model": "triage", "arm-1-weight": "20", "shadow_model": ""})
+    assert response.status_code == 302
+    from triage_app.selectors import experiment_current
+
+    assert experiment_current().arms == [{"label": "A", "model": "vader", "weight": 80},
+                                         {"label": "B", "model": "triage", "weight": 20}]
+
+
+def test_health_page_shows_probes(client, admin_user, monkeypatch):
+    from triage_app import health
+
+    monkeypatch.setattr(health, "kafka_lag", lambda processed_offsets: {
+        "ok": True, "error": "", "topic": "complaints", "total_lag": 7,
+        "partitions": [health.PartitionLag(partition=0, end_offset=10, processed_offset=2, lag=7)]})
+    monkeypatch.setattr(health, "scoring_health", lambda: {"ok": True, "url": "http://x", "error": "", "models": [
+        {"name": "vader", "version": "3.3.2", "description": "NLTK VADER", "default": True}]})
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_login(admin_user)
+    body = client.get("/manage/health/").content.decode()
+    assert "total lag <strong>7</strong>" in body and "healthy" in body and "NLTK VADER" in body
