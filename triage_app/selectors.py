@@ -222,7 +222,8 @@ HISTOGRAM_BINS = 20
 def _histogram(values: Sequence[float]) -> list[int]:
     counts = [0] * HISTOGRAM_BINS
     for v in values:
-        index = min(HISTOGRAM_BINS - 1, max(0, math.floor((v + 1.0) / 2.0 * HISTOGRAM_BINS)))
+        # round() first so a value on a bin edge (0.4 -> 14.000000000000002) lands in its own bin
+        index = min(HISTOGRAM_BINS - 1, max(0, math.floor(round((v + 1.0) / 2.0 * HISTOGRAM_BINS, 9))))
         counts[index] += 1
     return counts
 

@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -86,6 +88,9 @@ def test_bad_input_is_a_400_naming_the_field(client, post_json, body, field, mes
     (b"text=hello+world+long+enough", "application/x-www-form-urlencoded", errors.BODY_WRONG_MEDIA_TYPE),
     (b"hello", "text/plain", errors.BODY_WRONG_MEDIA_TYPE),
     (b"", "application/json", errors.TEXT_REQUIRED),
+    (b"[" * 100000 + b"]" * 100000, "application/json", errors.BODY_NOT_JSON),
+    (b"NaN", "application/json", errors.BODY_NOT_JSON),
+    (b'{"text": "' + b"a" * 3_000_000 + b'"}', "application/json", errors.TEXT_TOO_LONG),
 ])
 def test_malformed_requests_are_400_never_500(client, raw, content_type, message):
     response = client.generic("POST", "/api/complaints/", raw, content_type=content_type)
@@ -191,3 +196,24 @@ def test_schema_is_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/complaints/" in response.content
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values | st.dictionaries(st.sampled_from(["text", "email", "x"]), json_values, max_size=3))
+def test_any_json_body_is_201_or_400(client, post_json, django_settings_limit_off, body):
+    response = post_json(client, json.dumps(body))
+    assert response.status_code in (201, 400)
+    if response.status_code == 400:
+        assert all(isinstance(problems, list) and problems for problems in response.json().values())
+
+
+@pytest.fixture
+def django_settings_limit_off(settings):
+    settings.TRIAGE_SUBMIT_RATE = (0, 1)
