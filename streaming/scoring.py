@@ -180,23 +180,27 @@ def _score_values(answer: ModelAnswer | None, complaint_id: str) -> list:
 def score_frame(frame: pd.DataFrame, client: ScoringClient, shadow_model: str | None) -> pd.DataFrame:
     """Adds the serving model's score (from column `model`) and the shadow model's.
 
-    One request per model per `batch_size` distinct complaints.
+    Rows without a model (dead letters) pass through unscored. One request per model per
+    `batch_size` distinct complaints.
     """
     answers: dict[tuple[str, str], ModelAnswer] = {}  # (model, complaint id) -> answer
     texts = dict(zip(frame["complaint_id"], frame["text"]))
     wanted: dict[str, list[str]] = {}
     for complaint_id, model in zip(frame["complaint_id"], frame["model"]):
-        wanted.setdefault(model, []).append(complaint_id)
+        if model is not None:
+            wanted.setdefault(model, []).append(complaint_id)
     if shadow_model:
-        wanted.setdefault(shadow_model, []).extend(frame["complaint_id"])
+        wanted.setdefault(shadow_model, []).extend(
+            cid for cid, model in zip(frame["complaint_id"], frame["model"]) if model is not None)
     for model, ids in wanted.items():
         for chunk in _chunks(list(dict.fromkeys(ids)), client.settings.batch_size):
             answer = client.predict(model, [{"id": i, "text": texts[i]} for i in chunk])
             answers.update({(model, i): answer for i in chunk})
 
-    serving = [_score_values(answers[(m, i)], i) for i, m in zip(frame["complaint_id"], frame["model"])]
-    shadow = [_score_values(answers.get((shadow_model, i)) if shadow_model else None, i)
-              for i in frame["complaint_id"]]
+    serving = [_score_values(answers[(m, i)] if m is not None else None, i)
+               for i, m in zip(frame["complaint_id"], frame["model"])]
+    shadow = [_score_values(answers.get((shadow_model, i)) if shadow_model and m is not None else None, i)
+              for i, m in zip(frame["complaint_id"], frame["model"])]
     out = frame.reset_index(drop=True).copy()
     for n, field in enumerate(SCORE_FIELDS):
         out[field.name] = [row[n] for row in serving]
@@ -205,7 +209,11 @@ def score_frame(frame: pd.DataFrame, client: ScoringClient, shadow_model: str | 
 
 
 def score_complaints(routed: DataFrame, *, shadow_model: str | None, settings: ScoringSettings) -> DataFrame:
-    """Routed complaints (with `complaint_id`, `text`, `model`) -> the same plus scores."""
+    """Routed records (with `complaint_id`, `text`, `model`) -> the same plus scores.
+
+    Records without a model (dead letters) pass through, so that one Spark job per
+    micro-batch yields both its scores and its dead letters.
+    """
     schema = scored_schema(routed.schema)
     columns = schema.fieldNames()
 

@@ -156,16 +156,19 @@ def dead_letter_rows(dead: pd.DataFrame, rejected: pd.DataFrame) -> list[tuple]:
 
 def notify_payloads(ids: Sequence[str], escalated: set[str]) -> list[str]:
     """`{"ids": [...], "escalated": [...]}` chunks, each under Postgres' NOTIFY limit."""
-    payloads, chunk = [], []
-
     def encode(part: list[str]) -> str:
         return json.dumps({"ids": part, "escalated": [i for i in part if i in escalated]}, separators=(",", ":"))
 
+    empty = len(encode([]))
+    payloads, chunk, size = [], [], empty
     for complaint_id in ids:
-        if chunk and len(encode(chunk + [complaint_id]).encode()) > NOTIFY_MAX_BYTES:
+        # Each id costs its JSON string plus a comma, twice when it is escalated too.
+        cost = (len(json.dumps(complaint_id)) + 1) * (2 if complaint_id in escalated else 1)
+        if chunk and size + cost > NOTIFY_MAX_BYTES:
             payloads.append(encode(chunk))
-            chunk = []
+            chunk, size = [], empty
         chunk.append(complaint_id)
+        size += cost
     if chunk:
         payloads.append(encode(chunk))
     return payloads

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import (BinaryType, IntegerType, LongType, StringType, StructField,
                                StructType, TimestampType)
 
@@ -69,10 +67,6 @@ PARSED_SCHEMA = StructType([
     StructField("detail", StringType()),
 ])
 
-COMPLAINT_COLUMNS = ["complaint_id", "text", "source", "kafka_topic", "kafka_partition",
-                     "kafka_offset", "enqueued_at"]
-DEAD_LETTER_COLUMNS = ["kafka_topic", "kafka_partition", "kafka_offset", "raw_key",
-                       "raw_value", "reason", "detail"]
 
 
 @dataclass(frozen=True)
@@ -150,61 +144,66 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
     return ParsedMessage(complaint_id=complaint_id, text=text, source=source)
 
 
-def _parse_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    for batch in batches:
-        parsed = [
-            parse_message(value, topic=topic, partition=int(partition), offset=int(offset))
-            for value, topic, partition, offset in zip(
-                batch["value"], batch["topic"], batch["partition"], batch["offset"])
-        ]
-        yield pd.DataFrame({
-            "kafka_topic": batch["topic"],
-            "kafka_partition": batch["partition"],
-            "kafka_offset": batch["offset"],
-            "enqueued_at": batch["timestamp"],
-            "raw_key": batch["key"],
-            "raw_value": batch["value"],
-            "complaint_id": [p.complaint_id for p in parsed],
-            "text": [p.text for p in parsed],
-            "source": [p.source for p in parsed],
-            "reason": [p.reason for p in parsed],
-            "detail": [p.detail for p in parsed],
-        })
+def parse_frame(records: pd.DataFrame) -> pd.DataFrame:
+    """KAFKA_SCHEMA columns -> PARSED_SCHEMA columns, one row per record.
+
+    A valid record keeps no raw bytes (nobody needs them and they cost transfer); a dead
+    letter keeps its key and value as they came.
+    """
+    parsed = [parse_message(value, topic=topic, partition=int(partition), offset=int(offset))
+              for value, topic, partition, offset in zip(
+                  records["value"], records["topic"], records["partition"], records["offset"])]
+    dead = [p.reason is not None for p in parsed]
+    return pd.DataFrame({
+        "kafka_topic": records["topic"].to_numpy(),
+        "kafka_partition": records["partition"].to_numpy(),
+        "kafka_offset": records["offset"].to_numpy(),
+        "enqueued_at": records["timestamp"].to_numpy(),
+        "raw_key": [k if d else None for k, d in zip(records["key"], dead)],
+        "raw_value": [v if d else None for v, d in zip(records["value"], dead)],
+        "complaint_id": [p.complaint_id for p in parsed],
+        "text": [p.text for p in parsed],
+        "source": [p.source for p in parsed],
+        "reason": [p.reason for p in parsed],
+        "detail": [p.detail for p in parsed],
+    })
 
 
-def parse_records(records: DataFrame) -> DataFrame:
-    """Kafka records (KAFKA_SCHEMA columns) -> PARSED_SCHEMA, one row per record."""
-    return records.select(*KAFKA_SCHEMA.fieldNames()).mapInPandas(_parse_batches, PARSED_SCHEMA)
+def route_frame(parsed: pd.DataFrame, arms: Sequence[Mapping]) -> pd.DataFrame:
+    """Adds `arm` (label) and `model` by triage_core.routing; None for dead letters.
+
+    The bucket is a hash of the complaint id, so a replayed batch routes every complaint
+    as before, as long as the experiment is the same.
+    """
+    chosen = [routing.assign_arm(cid, arms) if reason is None else None
+              for cid, reason in zip(parsed["complaint_id"], parsed["reason"])]
+    out = parsed.copy()
+    out["arm"] = [a["label"] if a else None for a in chosen]
+    out["model"] = [a["model"] if a else None for a in chosen]
+    return out
 
 
-def valid_complaints(parsed: DataFrame) -> DataFrame:
-    return parsed.where(F.col("reason").isNull()).select(*COMPLAINT_COLUMNS)
+def split_outcomes(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(dead letters, complaints) of a collected batch."""
+    dead = frame["reason"].notna()
+    return frame[dead].reset_index(drop=True), frame[~dead].reset_index(drop=True)
 
 
-def dead_letters(parsed: DataFrame) -> DataFrame:
-    return parsed.where(F.col("reason").isNotNull()).select(*DEAD_LETTER_COLUMNS)
-
-
-ARM_SCHEMA = StructType([
+ROUTED_SCHEMA = StructType(PARSED_SCHEMA.fields + [
     StructField("arm", StringType()),
     StructField("model", StringType()),
 ])
 
 
-def assign_arms(complaints: DataFrame, arms: Sequence[Mapping]) -> DataFrame:
-    """Adds `arm` (label) and `model` per complaint, by triage_core.routing.
-
-    The bucket is a hash of the complaint id, so a replayed batch routes every complaint
-    as before, as long as the experiment is the same.
-    """
+def prepare_records(records: DataFrame, arms: Sequence[Mapping]) -> DataFrame:
+    """Kafka records -> ROUTED_SCHEMA: each record parsed, validated and, when it is a
+    complaint, routed to an experiment arm. One Python pass, no shuffle."""
     if problems := routing.validate_arms(arms):
         raise ValueError("invalid experiment arms: " + "; ".join(problems))
     arms = [dict(arm) for arm in arms]
 
-    @pandas_udf(ARM_SCHEMA)
-    def _arm_of(ids: pd.Series) -> pd.DataFrame:
-        chosen = [routing.assign_arm(complaint_id, arms) for complaint_id in ids]
-        return pd.DataFrame({"arm": [a["label"] for a in chosen], "model": [a["model"] for a in chosen]})
+    def _prepare(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            yield route_frame(parse_frame(batch), arms)
 
-    return (complaints.withColumn("_arm", _arm_of(F.col("complaint_id")))
-            .select("*", "_arm.arm", "_arm.model").drop("_arm"))
+    return records.select(*KAFKA_SCHEMA.fieldNames()).mapInPandas(_prepare, ROUTED_SCHEMA)

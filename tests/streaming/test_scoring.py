@@ -156,10 +156,21 @@ def test_backoff_doubles_up_to_its_cap():
     assert [settings.backoff_s(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3, 3]
 
 
+def test_rows_without_a_model_pass_through_unscored(service):
+    rows = frame(2)
+    rows.loc[1, "model"] = None
+    out = scoring.score_frame(rows, ScoringClient(fast(service.url)), shadow_model="triage")
+    assert out.loc[0, "compound"] == 0.5 and out.loc[0, "shadow_model_name"] == "triage"
+    assert out.loc[1, ["model_name", "compound", "shadow_model_name"]].isna().all()
+    assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 1), ("vader", 1)]
+
+
 def test_score_complaints_scores_a_dataframe_in_spark(spark, service):
     routed = spark.createDataFrame(
-        [("a", "bad service", "vader"), ("b", "fine", "triage")], "complaint_id string, text string, model string")
+        [("a", "bad service", "vader"), ("b", "fine", "triage"), ("c", None, None)],
+        "complaint_id string, text string, model string")
     out = {r.complaint_id: r for r in scoring.score_complaints(
         routed, shadow_model="vader", settings=fast(service.url)).collect()}
     assert (out["a"].model_name, out["a"].compound, out["a"].shadow_model_name) == ("vader", -0.5, "vader")
     assert (out["b"].model_name, out["b"].category, out["b"].shadow_compound) == ("triage", "billing", 0.5)
+    assert (out["c"].model_name, out["c"].shadow_model_name) == (None, None)

@@ -15,6 +15,7 @@ from triage_core.priority import Policy
 
 CHANNEL = "complaint_scored_test"  # never the app's channel: its listener must not see test ids
 ENQUEUED = datetime(2026, 1, 2, 3, 4, 5)
+DEAD_LETTER_COLUMNS = ["kafka_topic", "kafka_partition", "kafka_offset", "raw_key", "raw_value", "reason", "detail"]
 
 
 def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str = "vader", offset: int = 0,
@@ -36,7 +37,7 @@ def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str =
 
 def frames(rows: list[dict], dead: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     scored = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(scored_row("x").keys()))
-    return scored, pd.DataFrame(dead or [], columns=transform.DEAD_LETTER_COLUMNS)
+    return scored, pd.DataFrame(dead or [], columns=DEAD_LETTER_COLUMNS)
 
 
 def write(pg, scored, dead, *, batch_id=1, experiment=None, policy=None):

@@ -5,6 +5,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 
+import pandas as pd
 import pytest
 
 from streaming import transform
@@ -91,7 +92,10 @@ def test_text_of_exactly_the_limit_is_accepted():
     assert parse(js({"data": "y" * MAX_TEXT_CHARS})).reason is None
 
 
-# --- parse_records / split: DataFrames ----------------------------------------------------
+# --- prepare_records: the DataFrame transform ---------------------------------------------
+
+ARMS = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
+
 
 @pytest.fixture(scope="module")
 def kafka_frame(spark):
@@ -104,41 +108,49 @@ def kafka_frame(spark):
     return spark.createDataFrame(rows, transform.KAFKA_SCHEMA), cid
 
 
-def test_parse_records_keeps_one_row_per_record_with_its_position(kafka_frame):
+def test_prepare_records_keeps_one_row_per_record_with_its_position(kafka_frame):
     frame, _ = kafka_frame
-    parsed = transform.parse_records(frame)
-    assert parsed.schema == transform.PARSED_SCHEMA
-    rows = sorted(parsed.collect(), key=lambda r: (r.kafka_partition, r.kafka_offset))
+    prepared = transform.prepare_records(frame, ARMS)
+    assert prepared.schema == transform.ROUTED_SCHEMA
+    rows = sorted(prepared.collect(), key=lambda r: (r.kafka_partition, r.kafka_offset))
     assert [(r.kafka_partition, r.kafka_offset) for r in rows] == [(0, 0), (0, 1), (1, 5)]
     assert all(r.enqueued_at == STAMP.replace(tzinfo=None) for r in rows)
 
 
-def test_valid_complaints_and_dead_letters_split_the_batch(kafka_frame):
+def test_prepare_records_routes_complaints_and_keeps_raw_bytes_only_for_dead_letters(kafka_frame):
     frame, cid = kafka_frame
-    parsed = transform.parse_records(frame)
-    valid = {r.complaint_id: r for r in transform.valid_complaints(parsed).collect()}
-    dead = transform.dead_letters(parsed).collect()
-    assert set(valid) == {cid, classic_complaint_id(TOPIC, 1, 5)}
-    assert valid[cid].source == "web" and valid[cid].text == "The parcel never arrived"
-    assert [(d.kafka_offset, d.reason, bytes(d.raw_key), bytes(d.raw_value)) for d in dead] == [
-        (1, transform.REASON_INVALID_UTF8, b"k", b"\xc3\x28 broken utf-8")]
+    dead, valid = transform.split_outcomes(transform.prepare_records(frame, ARMS).toPandas())
+    valid = valid.set_index("complaint_id")
+    classic = classic_complaint_id(TOPIC, 1, 5)
+    assert set(valid.index) == {cid, classic}
+    assert (valid.loc[cid, "source"], valid.loc[cid, "text"]) == ("web", "The parcel never arrived")
+    for complaint_id in (cid, classic):
+        arm = routing.assign_arm(complaint_id, ARMS)
+        assert (valid.loc[complaint_id, "arm"], valid.loc[complaint_id, "model"]) == (arm["label"], arm["model"])
+        assert valid.loc[complaint_id, "raw_value"] is None
+    assert [(d.kafka_offset, d.reason, bytes(d.raw_key), bytes(d.raw_value), d.model) for d in dead.itertuples()] == [
+        (1, transform.REASON_INVALID_UTF8, b"k", b"\xc3\x28 broken utf-8", None)]
 
 
-# --- assign_arms ------------------------------------------------------------------------
-
-ARMS = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
-
-
-def test_assign_arms_follows_triage_core_routing(spark):
-    ids = [str(uuid.UUID(int=n)) for n in range(200)]
-    frame = spark.createDataFrame([(i, "some text") for i in ids], "complaint_id string, text string")
-    routed = {r.complaint_id: (r.arm, r.model) for r in transform.assign_arms(frame, ARMS).collect()}
-    expected = {i: (routing.assign_arm(i, ARMS)["label"], routing.assign_arm(i, ARMS)["model"]) for i in ids}
-    assert routed == expected
-    assert {arm for arm, _ in routed.values()} == {"A", "B"}
-
-
-def test_assign_arms_rejects_a_split_that_does_not_add_up(spark):
-    frame = spark.createDataFrame([("x", "t")], "complaint_id string, text string")
+def test_prepare_records_rejects_a_split_that_does_not_add_up(kafka_frame):
+    frame, _ = kafka_frame
     with pytest.raises(ValueError, match="add up to 100"):
-        transform.assign_arms(frame, [{"label": "A", "model": "vader", "weight": 60}])
+        transform.prepare_records(frame, [{"label": "A", "model": "vader", "weight": 60}])
+
+
+# --- route_frame ---------------------------------------------------------------------------
+
+def test_route_frame_follows_triage_core_routing_and_spreads_by_weight():
+    ids = [str(uuid.UUID(int=n)) for n in range(2000)]
+    parsed = pd.DataFrame({"complaint_id": ids, "reason": [None] * len(ids)})
+    routed = transform.route_frame(parsed, ARMS)
+    assert routed["arm"].tolist() == [routing.assign_arm(i, ARMS)["label"] for i in ids]
+    share_b = (routed["model"] == "triage").mean()
+    assert 0.15 < share_b < 0.25
+
+
+def test_route_frame_is_deterministic_and_leaves_dead_letters_unrouted():
+    parsed = pd.DataFrame({"complaint_id": ["a", None], "reason": [None, transform.REASON_EMPTY_TEXT]})
+    first, second = transform.route_frame(parsed, ARMS), transform.route_frame(parsed, ARMS)
+    assert first["arm"].tolist() == second["arm"].tolist()
+    assert first.loc[1, "arm"] is None and first.loc[1, "model"] is None
