@@ -56,11 +56,9 @@ if ! ls build/spark/jars/spark-sql-kafka-0-10_2.13-"$spark_version".jar >/dev/nu
   done
 fi
 
-if [ -f package.json ] && [ ! -d node_modules ]; then
-  say "installing front-end libraries from npm"
-  npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent
-fi
-if [ -f package.json ] && [ -f scripts/vendor_static.sh ]; then
-  bash scripts/vendor_static.sh
+if [ -f package.json ] && [ ! -f static/vendor/chart.umd.js ]; then
+  say "installing front-end libraries from npm into static/vendor"
+  # package.json's postinstall copies the built files into static/vendor/.
+  npm ci --no-audit --no-fund --silent
 fi
 say "set-up complete"
