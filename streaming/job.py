@@ -65,7 +65,7 @@ class JobSettings:
             kafka_bootstrap=where.kafka_bootstrap,
             topic=where.kafka_topic,
             database_url=where.database_url,
-            max_offsets_per_trigger=env_int("TRIAGE_STREAM_MAX_OFFSETS_PER_TRIGGER", 20000),
+            max_offsets_per_trigger=env_int("TRIAGE_STREAM_MAX_OFFSETS_PER_TRIGGER", 50000),
             trigger_ms=env_int("TRIAGE_STREAM_TRIGGER_MS", 500),
             shuffle_partitions=env_int("TRIAGE_SPARK_SHUFFLE_PARTITIONS", 2),
             scoring=scoring.ScoringSettings.from_env(),

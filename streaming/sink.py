@@ -203,10 +203,11 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int
         _temp_table(conn, "stream_dead_in", DEAD_IN_COLUMNS, dead_letter_rows(dead, rejected))
         # A complaint the app stored already keeps its row; the classic demo's
         # `{"data"}` messages and producers that bypass the app (load generator, bulk
-        # import) get one here.
+        # import) get one here, already 'analysed': its score commits with it, so nobody
+        # ever sees it 'received', and the UPDATE below has nothing to rewrite for it.
         conn.execute("""
             INSERT INTO triage_complaint (id, tracking_code, text, email, source, status, created_at, updated_at)
-            SELECT DISTINCT ON (complaint_id) complaint_id, tracking_code, text, NULL, source, 'received', enqueued_at, now()
+            SELECT DISTINCT ON (complaint_id) complaint_id, tracking_code, text, NULL, source, 'analysed', enqueued_at, now()
             FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
             ON CONFLICT (id) DO NOTHING""")
         # DO NOTHING, not DO UPDATE: foreachBatch is at-least-once, and a replayed batch
