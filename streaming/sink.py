@@ -223,15 +223,17 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int
             ON CONFLICT (complaint_id) DO NOTHING
             RETURNING complaint_id::text, escalated""",
             {"experiment": experiment.version, "policy": policy.version}).fetchall()
+        # Shadow scores only for complaints this batch scored: a replay under a newer
+        # experiment must not add a shadow score to a complaint scored before it.
         shadow = conn.execute("""
             INSERT INTO triage_shadow_score (complaint_id, model_name, model_version, compound, neg, neu, pos,
                 label, category, signals, explanation, scored_at)
             SELECT DISTINCT ON (complaint_id) complaint_id, shadow_model_name, shadow_model_version,
                 shadow_compound, shadow_neg, shadow_neu, shadow_pos, shadow_label, shadow_category,
                 shadow_signals, shadow_explanation, clock_timestamp()
-            FROM stream_score_in WHERE shadow_model_name IS NOT NULL
+            FROM stream_score_in WHERE shadow_model_name IS NOT NULL AND complaint_id = ANY(%s::uuid[])
             ORDER BY complaint_id, kafka_partition, kafka_offset
-            ON CONFLICT (complaint_id, model_name) DO NOTHING""")
+            ON CONFLICT (complaint_id, model_name) DO NOTHING""", ([row[0] for row in inserted],))
         result.shadow_rows = shadow.rowcount
         dead_cur = conn.execute("""
             INSERT INTO triage_dead_letter (topic, "partition", "offset", raw_key, raw_value, reason, detail, created_at)

@@ -89,9 +89,10 @@ def test_a_replayed_batch_changes_nothing_and_the_first_score_stands(pg_listenin
     write(pg, *frames([scored_row(cid, compound=-0.9, arm="A")]), batch_id=7)
     list(pg.notifies(timeout=0.5, stop_after=1))
     # the same records again, but the split changed meanwhile: the stored arm must not
-    replay = write(pg, *frames([scored_row(cid, compound=0.3, arm="B", model="triage")]), batch_id=7,
+    replay = write(pg, *frames([scored_row(cid, compound=0.3, arm="B", model="triage", shadow="vader")]), batch_id=7,
                    experiment=sink.Experiment(4, [{"label": "B", "model": "triage", "weight": 100}]))
-    assert (replay.scored_ids, replay.replayed_rows) == ([], 1)
+    assert (replay.scored_ids, replay.replayed_rows, replay.shadow_rows) == ([], 1, 0)
+    assert pg.execute("SELECT count(*) FROM triage_shadow_score").fetchone() == (0,)
     assert pg.execute("SELECT arm, model_name, compound, experiment_version FROM triage_score").fetchall() == [
         ("A", "vader", -0.9, 3)]
     assert pg.execute("SELECT count(*) FROM triage_complaint").fetchone() == (1,)
