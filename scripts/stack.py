@@ -41,6 +41,8 @@ PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tru
 PG_USER = "postgres"  # PostgreSQL refuses to run as root
 WEB_PORT = env_int("TRIAGE_WEB_PORT", 8000)
 SCORING_PORT = env_int("TRIAGE_SCORING_PORT", 9000)
+# Two gunicorn workers: the model is the pipeline's bottleneck and one worker is one core.
+SCORING_WORKERS = env_int("TRIAGE_SCORING_WORKERS", 2)
 
 
 def host_port(url_or_pair: str, default_port: int) -> tuple[str, int]:
@@ -370,7 +372,8 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
               f"postgresql://{PG_HOST}:{PG_PORT}"),
     Component("redis", start_redis, redis_healthy, simple_stop("redis"), 30, f"redis://{REDIS_HOST}:{REDIS_PORT}"),
     Component("kafka", start_kafka, kafka_healthy, simple_stop("kafka"), 120, ADDR.kafka_bootstrap),
-    Component("scoring", python_component("scoring", ["-m", "scoring_service", "--port", str(SCORING_PORT)]),
+    Component("scoring", python_component("scoring", ["-m", "scoring_service", "--port", str(SCORING_PORT),
+                                                "--workers", str(SCORING_WORKERS)]),
               lambda: http_ok(f"http://127.0.0.1:{SCORING_PORT}/readyz"), simple_stop("scoring"), 90,
               f"http://127.0.0.1:{SCORING_PORT}"),
     Component("web", start_web, lambda: read_pid("web") is not None and http_ok(f"http://127.0.0.1:{WEB_PORT}/"),
