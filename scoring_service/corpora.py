@@ -1,7 +1,7 @@
 """The human-rated corpora of the VADER paper, and the fixed train/held-out split.
 
-The files live outside the repository (`TRIAGE_VADER_CORPORA`, default
-`/work/shared/data/vader_icwsm2014`); they are needed to train and evaluate, never to serve.
+The files live outside the repository, in the `shared/` folder beside the checkout
+(`TRIAGE_VADER_CORPORA` overrides it); they are needed to train and evaluate, never to serve.
 """
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-CORPORA_DIR = Path(os.environ.get("TRIAGE_VADER_CORPORA", "/work/shared/data/vader_icwsm2014"))
+def _default_corpora_dir() -> Path:
+    beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data" / "vader_icwsm2014"
+    return beside_checkout if beside_checkout.is_dir() else Path("/work/shared/data/vader_icwsm2014")
+
+
+CORPORA_DIR = Path(os.environ.get("TRIAGE_VADER_CORPORA") or _default_corpora_dir())
 CORPUS_FILES = {
     "tweets": "tweets_GroundTruth.tsv",
     "movie_reviews": "movieReviewSnippets_GroundTruth.tsv",
