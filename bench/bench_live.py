@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--drain", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent customers")
     args = parser.parse_args(argv)
     count = int(args.rate * args.seconds)
 
@@ -106,26 +108,38 @@ def main(argv: list[str] | None = None) -> int:
         if not ready.wait(15):
             raise SystemExit("could not open the staff WebSocket")
 
+        # Customers are many independent clients: a pool of them, each submission sent at
+        # its scheduled time (a steady rate), none waiting for another's answer.
         submitted: dict[str, float] = {}
+        failures: list[str] = []
         texts = complaint_texts(seed=int(time.time()))
-        client = requests.Session()
-        started = time.monotonic()
-        for n in tqdm(range(count), desc=f"submitting at {args.rate:g}/s", unit="complaint"):
-            text = next(texts).text
+        local = threading.local()
+
+        def send(text: str) -> None:
+            client = getattr(local, "client", None) or requests.Session()
+            local.client = client
             t0 = time.time()
-            response = client.post(f"{WEB}/api/complaints/", json={"text": text}, timeout=10)
+            response = client.post(f"{WEB}/api/complaints/", json={"text": text}, timeout=30)
             if response.status_code != 201:
-                raise SystemExit(f"submit failed: {response.status_code} {response.text[:200]}")
+                failures.append(f"{response.status_code} {response.text[:200]}")
+                return
             submitted[response.json()["id"]] = t0
-            delay = started + (n + 1) / args.rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            for n in tqdm(range(count), desc=f"submitting at {args.rate:g}/s", unit="complaint"):
+                delay = started + n / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(send, next(texts).text)
         achieved = count / (time.monotonic() - started)
+        if failures:
+            raise SystemExit(f"{len(failures)} submissions failed, first: {failures[0]}")
 
         deadline = time.monotonic() + args.drain
         with tqdm(total=count, desc="waiting for the staff screen", unit="complaint") as bar:
             while time.monotonic() < deadline:
-                arrived = sum(1 for cid in submitted if cid in seen)
+                arrived = sum(1 for cid in list(submitted) if cid in seen)
                 bar.update(arrived - bar.n)
                 if arrived == count:
                     break
