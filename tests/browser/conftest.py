@@ -167,11 +167,16 @@ def staff_login():
         if not get_user_model().objects.filter(username=username).exists():
             get_user_model().objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True,
                                                  is_superuser=admin)
-        page.goto("/accounts/login/?next=/staff/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", STAFF_PASSWORD)
-        page.press("#id_password", "Enter")
-        page.wait_for_url("**/staff/")
-        page.wait_for_selector("#live-status[data-state='live']")
-        return page
+        return log_in_to_live_queue(page, username, STAFF_PASSWORD)
     return login
+
+
+def log_in_to_live_queue(page, username: str, password: str):
+    """Log in through the real form and wait until the queue's WebSocket is live."""
+    page.goto("/accounts/login/?next=/staff/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/staff/")
+    page.wait_for_selector("#live-status[data-state='live']")
+    return page

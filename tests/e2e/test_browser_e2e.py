@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in_to_live_queue
 from tests.e2e.conftest import ROOT, WEB
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -46,13 +46,8 @@ def test_form_submission_is_scored_by_the_pipeline_and_worked_live_by_staff(brow
     from playwright.sync_api import expect
 
     username, password = staff_user
-    staff = browser.new_context(base_url=WEB, viewport={"width": 1200, "height": 900}).new_page()
-    staff.goto("/accounts/login/?next=/staff/")
-    staff.fill("#id_username", username)
-    staff.fill("#id_password", password)
-    staff.press("#id_password", "Enter")
-    staff.wait_for_url("**/staff/")
-    staff.wait_for_selector("#live-status[data-state='live']")
+    staff = log_in_to_live_queue(browser.new_context(base_url=WEB, viewport={"width": 1200, "height": 900}).new_page(),
+                                 username, password)
 
     marker = uuid.uuid4().hex[:10]
     text = (f"Order {marker}: the charger started smoking and nearly caused a fire. "

@@ -86,12 +86,14 @@ def test_submissions_survive_a_stopped_broker(api, db, stack):
         response = submit(api, unique_text(f"NOBROKER-{n}"))
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
-    pending = db.execute("SELECT count(*) FROM triage_outbox WHERE complaint_id = ANY(%s::uuid[]) "
-                         "AND published_at IS NULL", (ids,)).fetchone()[0]
-    assert pending == 5
+    assert outbox_count(db, ids, published=False) == 5
     stack.start("kafka")
     stack.start("stream")  # a no-op when the job rode out the outage, as it should
     wait_for(lambda: scored_count(db, ids) == 5, timeout=180, what="complaints from the outage scored")
-    published = db.execute("SELECT count(*) FROM triage_outbox WHERE complaint_id = ANY(%s::uuid[]) "
-                           "AND published_at IS NOT NULL", (ids,)).fetchone()[0]
-    assert published == 5
+    assert outbox_count(db, ids, published=True) == 5
+
+
+def outbox_count(db, ids: list[str], *, published: bool) -> int:
+    condition = "IS NOT NULL" if published else "IS NULL"
+    return db.execute(f"SELECT count(*) FROM triage_outbox WHERE complaint_id = ANY(%s::uuid[]) "
+                      f"AND published_at {condition}", (ids,)).fetchone()[0]
