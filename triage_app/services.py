@@ -4,7 +4,8 @@ outbox publish to Kafka, the live push to staff dashboards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
@@ -63,19 +64,29 @@ def _transition(*, complaint: Complaint, kind: str, by: AbstractBaseUser, status
                                   public=public, actor=by)
 
 
-def _locked(complaint_id) -> Complaint:
-    # SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
-    # second one sees the first one's claim instead of overwriting it.
-    return Complaint.objects.select_for_update().get(id=complaint_id)
+@contextmanager
+def _staff_action(complaint_id) -> Iterator[Complaint]:
+    """One staff action on a complaint: its row locked, its new state pushed after commit.
+
+    SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
+    second one sees the first one's claim instead of overwriting it.
+    """
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        yield complaint
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+
+
+def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> None:
+    if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
+        raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
 
 
 def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
-    with transaction.atomic():
-        complaint = _locked(complaint_id)
+    with _staff_action(complaint_id) as complaint:
         if complaint.status == Complaint.Status.RESOLVED:
             raise ActionRefused(errors.ALREADY_RESOLVED)
-        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
-            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        _refuse_if_claimed_by_other(complaint, by)
         if complaint.claimed_by_id == by.pk:
             return complaint
         complaint.claimed_by = by
@@ -83,13 +94,11 @@ def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
         _transition(complaint=complaint, kind=ComplaintEvent.Kind.CLAIMED, by=by,
                     status=Complaint.Status.IN_REVIEW, public=True)
         complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
-        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return complaint
 
 
 def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
-    with transaction.atomic():
-        complaint = _locked(complaint_id)
+    with _staff_action(complaint_id) as complaint:
         if complaint.status == Complaint.Status.RESOLVED:
             raise ActionRefused(errors.ALREADY_RESOLVED)
         if complaint.claimed_by_id != by.pk:
@@ -100,23 +109,19 @@ def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
         _transition(complaint=complaint, kind=ComplaintEvent.Kind.RELEASED, by=by,
                     status=Complaint.Status.ANALYSED if scored else Complaint.Status.RECEIVED)
         complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
-        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return complaint
 
 
 def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
-    with transaction.atomic():
-        complaint = _locked(complaint_id)
+    with _staff_action(complaint_id) as complaint:
         if complaint.status == Complaint.Status.RESOLVED:
             raise ActionRefused(errors.ALREADY_RESOLVED)
-        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
-            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        _refuse_if_claimed_by_other(complaint, by)
         complaint.claimed_by = by
         complaint.resolved_at = timezone.now()
         _transition(complaint=complaint, kind=ComplaintEvent.Kind.RESOLVED, by=by,
                     status=Complaint.Status.RESOLVED, public=True)
         complaint.save(update_fields=["claimed_by", "resolved_at", "status", "updated_at"])
-        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return complaint
 
 
@@ -138,28 +143,23 @@ def _message_clean(body: object) -> str:
 def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
     """An internal note: staff only, never shown to the customer."""
     body = _message_clean(body)
-    with transaction.atomic():
-        complaint = _locked(complaint_id)
+    with _staff_action(complaint_id) as complaint:
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.NOTE,
                                               body=body, public=False, actor=by)
-        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return event
 
 
 def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
     """A reply to the customer, shown on their tracking page."""
     body = _message_clean(body)
-    with transaction.atomic():
-        complaint = _locked(complaint_id)
-        if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
-            raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+    with _staff_action(complaint_id) as complaint:
+        _refuse_if_claimed_by_other(complaint, by)
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
                                               body=body, public=True, actor=by)
-        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return event
 
 
