@@ -29,7 +29,7 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from streaming import scoring, sink, transform
+from streaming import scoring, sink
 from triage_core.config import addresses, env, env_int, spark_kafka_jars, var_dir
 
 log = logging.getLogger("streaming.job")
@@ -139,15 +139,13 @@ def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) ->
         experiment, policy = sink.current_experiment(conn), sink.current_policy(conn)
         conn.commit()  # no transaction stays open while the batch is scored
         read_ms = (time.monotonic() - started) * 1000
-        # One Spark job per batch: parse, route and score in one pass over the records.
-        routed = transform.prepare_records(batch_df, experiment.arms)
-        outcomes = scoring.score_complaints(routed, shadow_model=experiment.shadow_model,
-                                            settings=settings.scoring).toPandas()
-        dead, scored = transform.split_outcomes(outcomes)
+        # One Spark job, one Python pass per batch on the executors: parse, route, score,
+        # rank and encode the rows; the driver only collects them and writes.
+        outcomes = scoring.score_records(batch_df, arms=experiment.arms, shadow_model=experiment.shadow_model,
+                                         policy=policy, settings=settings.scoring).toPandas()
         spark_ms = (time.monotonic() - started) * 1000 - read_ms
-        result = sink.write_batch_rows(conn, batch_id=batch_id, input_rows=len(outcomes), scored=scored,
-                                       dead=dead, experiment=experiment, policy=policy,
-                                       started_at=started_at, started_monotonic=started)
+        result = sink.write_batch_rows(conn, batch_id=batch_id, outcomes=outcomes, experiment=experiment,
+                                       policy=policy, started_at=started_at, started_monotonic=started)
     log.info("batch %d: %d records, %d scored, %d escalated, %d already scored, %d shadow, %d dead letters; "
              "%.0f ms (%.0f rows/s; settings %.0f, spark %.0f, postgres %.0f); experiment v%d, policy v%d",
              batch_id, result.input_rows, len(result.scored_ids), len(result.escalated_ids), result.replayed_rows,

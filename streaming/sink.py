@@ -9,18 +9,15 @@ arm, model and policy it was computed with, and nothing is notified twice.
 from __future__ import annotations
 
 import json
-import math
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 import psycopg
 
-from streaming.scoring import SHADOW_PREFIX
-from streaming.transform import REASON_SCORING_REJECTED
+from streaming import rows
 from triage_core import priority as priority_rules
 from triage_core import routing
 
@@ -79,81 +76,6 @@ class BatchResult:
     duration_ms: float = 0.0
 
 
-def _utc(value) -> datetime | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    stamp = pd.Timestamp(value)
-    # The job runs Spark with session time zone UTC, so naive stamps are UTC.
-    return (stamp.tz_localize(timezone.utc) if stamp.tzinfo is None else stamp).to_pydatetime()
-
-
-def _opt_float(value) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
-
-
-def _opt(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def explanation_of(*, service_explanation: str | None, compound: float, reasons: Sequence[str]) -> str:
-    """Why the complaint ranks where it does, for staff."""
-    why = service_explanation or f"sentiment {compound:+.2f}"
-    return why + (f". Escalated: {'; '.join(reasons)}" if reasons else "")
-
-
-SCORE_IN_COLUMNS = [
-    ("complaint_id", "uuid"), ("tracking_code", "text"), ("text", "text"), ("source", "text"),
-    ("model_name", "text"), ("model_version", "text"), ("arm", "text"),
-    ("compound", "float8"), ("neg", "float8"), ("neu", "float8"), ("pos", "float8"),
-    ("label", "text"), ("category", "text"), ("signals", "jsonb"), ("explanation", "text"),
-    ("priority", "float8"), ("escalated", "bool"),
-    ("kafka_topic", "text"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
-    ("enqueued_at", "timestamptz"), ("scoring_ms", "float8"),
-    ("shadow_model_name", "text"), ("shadow_model_version", "text"),
-    ("shadow_compound", "float8"), ("shadow_neg", "float8"), ("shadow_neu", "float8"),
-    ("shadow_pos", "float8"), ("shadow_label", "text"), ("shadow_category", "text"),
-    ("shadow_signals", "jsonb"), ("shadow_explanation", "text"),
-]
-DEAD_IN_COLUMNS = [("topic", "text"), ("partition", "int"), ("offset", "bigint"), ("raw_key", "bytea"),
-                   ("raw_value", "bytea"), ("reason", "text"), ("detail", "text")]
-
-
-def score_rows(scored: pd.DataFrame, policy: priority_rules.Policy) -> list[tuple]:
-    """Rows for SCORE_IN_COLUMNS from scored complaints without a serving error."""
-    rows = []
-    for r in scored.itertuples(index=False):
-        signals = json.loads(r.signals) if r.signals else {}
-        evaluation = priority_rules.evaluate(compound=r.compound, signals=signals,
-                                             category=_opt(r.category), policy=policy)
-        shadow_ok = _opt(r.shadow_model_name) is not None and _opt(r.shadow_error) is None
-        shadow = ([r.shadow_model_name, r.shadow_model_version, r.shadow_compound, r.shadow_neg,
-                   r.shadow_neu, r.shadow_pos, r.shadow_label, _opt(r.shadow_category),
-                   r.shadow_signals or "{}", r.shadow_explanation or ""]
-                  if shadow_ok else [None] * 10)
-        rows.append((
-            # Used only when the complaint has no row yet (docs/contracts.md); a replay
-            # draws a new code, but ON CONFLICT (id) DO NOTHING discards it.
-            r.complaint_id, secrets.token_urlsafe(24), r.text, r.source, r.model_name, r.model_version, r.arm,
-            r.compound, r.neg, r.neu, r.pos, r.label, _opt(r.category), r.signals or "{}",
-            explanation_of(service_explanation=r.explanation, compound=r.compound, reasons=evaluation.reasons),
-            evaluation.priority, evaluation.escalated,
-            r.kafka_topic, int(r.kafka_partition), int(r.kafka_offset), _utc(r.enqueued_at),
-            _opt_float(r.scoring_ms), *shadow,
-        ))
-    return rows
-
-
-def dead_letter_rows(dead: pd.DataFrame, rejected: pd.DataFrame) -> list[tuple]:
-    """Rows for DEAD_IN_COLUMNS: parse failures, and texts the serving model rejected."""
-    rows = [(r.kafka_topic, int(r.kafka_partition), int(r.kafka_offset), _opt(r.raw_key), _opt(r.raw_value),
-             r.reason, r.detail or "") for r in dead.itertuples(index=False)]
-    rows += [(r.kafka_topic, int(r.kafka_partition), int(r.kafka_offset), None,
-              json.dumps({"id": r.complaint_id, "text": r.text}).encode("utf-8"),
-              REASON_SCORING_REJECTED, f"model {r.model_name}: {r.error}"[:500])
-             for r in rejected.itertuples(index=False)]
-    return rows
-
-
 def notify_payloads(ids: Sequence[str], escalated: set[str]) -> list[str]:
     """`{"ids": [...], "escalated": [...]}` chunks, each under Postgres' NOTIFY limit."""
     def encode(part: list[str]) -> str:
@@ -174,33 +96,40 @@ def notify_payloads(ids: Sequence[str], escalated: set[str]) -> list[str]:
     return payloads
 
 
-def _temp_table(conn: psycopg.Connection, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+# Lines per copy.write(): ~0.5 MB for typical complaints; the batch never sits in one buffer twice.
+COPY_CHUNK_LINES = 2000
+
+
+def _temp_table(conn: psycopg.Connection, name: str, columns: Sequence[tuple[str, str]], lines: Sequence[bytes]) -> None:
+    """A temp table (no index: it is read once, whole) filled with COPY lines as they came
+    from the executors (streaming.rows): no per-row work on the driver."""
     ddl = ", ".join(f'"{c}" {t}' for c, t in columns)
     conn.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
     names = ", ".join(f'"{c}"' for c, _ in columns)
     with conn.cursor().copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        for start in range(0, len(lines), COPY_CHUNK_LINES):
+            copy.write(b"".join(lines[start:start + COPY_CHUNK_LINES]))
 
 
-def _scoring_ms_total(scored: pd.DataFrame) -> float | None:
-    """Time spent waiting for the scoring service, summed over requests (serving model)."""
-    if not len(scored) or scored["scoring_ms"].isna().all():
-        return None
-    return float(scored["scoring_ms"].sum())
+def _present(column: pd.Series) -> list:
+    return column[column.notna()].tolist()
 
 
-def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int, scored: pd.DataFrame,
-                     dead: pd.DataFrame, experiment: Experiment, policy: priority_rules.Policy,
-                     started_at: datetime, started_monotonic: float,
+def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.DataFrame, experiment: Experiment,
+                     policy: priority_rules.Policy, started_at: datetime, started_monotonic: float,
                      notify_channel: str = NOTIFY_CHANNEL) -> BatchResult:
-    """Everything one micro-batch stores, in one transaction, ending with NOTIFY."""
-    rejected = scored[scored["error"].notna()] if len(scored) else scored
-    accepted = scored[scored["error"].isna()] if len(scored) else scored
-    result = BatchResult(batch_id=batch_id, input_rows=input_rows)
+    """Everything one micro-batch stores, in one transaction, ending with NOTIFY.
+
+    `outcomes` has one streaming.rows.OUTCOME_SCHEMA row per Kafka record of the batch;
+    priority and escalation in it were computed under `policy` on the executors.
+    """
+    score_lines, shadow_lines, dead_lines = (_present(outcomes[c]) for c in ("score_line", "shadow_line", "dead_line"))
+    scoring_ms = outcomes["scoring_ms"].dropna()
+    result = BatchResult(batch_id=batch_id, input_rows=len(outcomes))
     with conn.transaction():
-        _temp_table(conn, "stream_score_in", SCORE_IN_COLUMNS, score_rows(accepted, policy))
-        _temp_table(conn, "stream_dead_in", DEAD_IN_COLUMNS, dead_letter_rows(dead, rejected))
+        _temp_table(conn, "stream_score_in", rows.SCORE_COLUMNS, score_lines)
+        _temp_table(conn, "stream_shadow_in", rows.SHADOW_COLUMNS, shadow_lines)
+        _temp_table(conn, "stream_dead_in", rows.DEAD_COLUMNS, dead_lines)
         # A complaint the app stored already keeps its row; the classic demo's
         # `{"data"}` messages and producers that bypass the app (load generator, bulk
         # import) get one here, already 'analysed': its score commits with it, so nobody
@@ -212,29 +141,33 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int
             ON CONFLICT (id) DO NOTHING""")
         # DO NOTHING, not DO UPDATE: foreachBatch is at-least-once, and a replayed batch
         # must not overwrite the first score (its arm may differ if the split changed).
+        # Shadow scores only for complaints this very statement scored: a replay under a
+        # newer experiment must not add a shadow score to a complaint scored before it.
+        # (Joining the RETURNING rows in the same statement, rather than sending their ids
+        # back as a parameter, costs nothing when there is no shadow model.)
         inserted = conn.execute("""
-            INSERT INTO triage_score (complaint_id, model_name, model_version, arm, experiment_version,
-                compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
-                policy_version, kafka_topic, kafka_partition, kafka_offset, enqueued_at, scored_at, scoring_ms)
-            SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version, arm, %(experiment)s,
-                compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
-                %(policy)s, kafka_topic, kafka_partition, kafka_offset, enqueued_at, clock_timestamp(), scoring_ms
-            FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
-            ON CONFLICT (complaint_id) DO NOTHING
-            RETURNING complaint_id::text, escalated""",
+            WITH scored AS (
+                INSERT INTO triage_score (complaint_id, model_name, model_version, arm, experiment_version,
+                    compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
+                    policy_version, kafka_topic, kafka_partition, kafka_offset, enqueued_at, scored_at, scoring_ms)
+                SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version, arm, %(experiment)s,
+                    compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
+                    %(policy)s, kafka_topic, kafka_partition, kafka_offset, enqueued_at, clock_timestamp(), scoring_ms
+                FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
+                ON CONFLICT (complaint_id) DO NOTHING
+                RETURNING complaint_id, escalated),
+            shadow AS (
+                INSERT INTO triage_shadow_score (complaint_id, model_name, model_version, compound, neg, neu, pos,
+                    label, category, signals, explanation, scored_at)
+                SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version,
+                    compound, neg, neu, pos, label, category, signals, explanation, clock_timestamp()
+                FROM stream_shadow_in JOIN scored USING (complaint_id)
+                ORDER BY complaint_id, kafka_partition, kafka_offset
+                ON CONFLICT (complaint_id, model_name) DO NOTHING
+                RETURNING 1)
+            SELECT complaint_id::text, escalated, (SELECT count(*) FROM shadow) FROM scored""",
             {"experiment": experiment.version, "policy": policy.version}).fetchall()
-        # Shadow scores only for complaints this batch scored: a replay under a newer
-        # experiment must not add a shadow score to a complaint scored before it.
-        shadow = conn.execute("""
-            INSERT INTO triage_shadow_score (complaint_id, model_name, model_version, compound, neg, neu, pos,
-                label, category, signals, explanation, scored_at)
-            SELECT DISTINCT ON (complaint_id) complaint_id, shadow_model_name, shadow_model_version,
-                shadow_compound, shadow_neg, shadow_neu, shadow_pos, shadow_label, shadow_category,
-                shadow_signals, shadow_explanation, clock_timestamp()
-            FROM stream_score_in WHERE shadow_model_name IS NOT NULL AND complaint_id = ANY(%s::uuid[])
-            ORDER BY complaint_id, kafka_partition, kafka_offset
-            ON CONFLICT (complaint_id, model_name) DO NOTHING""", ([row[0] for row in inserted],))
-        result.shadow_rows = shadow.rowcount
+        result.shadow_rows = inserted[0][2] if inserted else 0
         dead_cur = conn.execute("""
             INSERT INTO triage_dead_letter (topic, "partition", "offset", raw_key, raw_value, reason, detail, created_at)
             SELECT topic, "partition", "offset", raw_key, raw_value, reason, detail, now() FROM stream_dead_in
@@ -246,9 +179,10 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int
             WHERE c.id = s.complaint_id AND c.status = 'received'""")
         result.scored_ids = [row[0] for row in inserted]
         result.escalated_ids = [row[0] for row in inserted if row[1]]
-        result.replayed_rows = len(accepted) - len(result.scored_ids)
-        for payload in notify_payloads(result.scored_ids, set(result.escalated_ids)):
-            conn.execute("SELECT pg_notify(%s, %s)", (notify_channel, payload))
+        result.replayed_rows = len(score_lines) - len(result.scored_ids)
+        if payloads := notify_payloads(result.scored_ids, set(result.escalated_ids)):
+            # executemany pipelines the statements: one round trip, in order.
+            conn.cursor().executemany("SELECT pg_notify(%s, %s)", [(notify_channel, p) for p in payloads])
         result.duration_ms = (time.monotonic() - started_monotonic) * 1000.0
         # The health page's record of this batch (docs/contracts.md). Optional there, so
         # a database without the table (older migrations) still gets its scores.
@@ -257,6 +191,6 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, input_rows: int
                 INSERT INTO triage_stream_batch (batch_id, rows, dead_letters, duration_ms, scoring_ms,
                     started_at, finished_at)
                 VALUES (%s, %s, %s, %s, %s, %s, clock_timestamp())""",
-                (batch_id, input_rows, len(dead) + len(rejected), result.duration_ms,
-                 _scoring_ms_total(scored), started_at))
+                (batch_id, result.input_rows, len(dead_lines), result.duration_ms,
+                 float(scoring_ms.sum()) if len(scoring_ms) else None, started_at))
     return result

@@ -1,20 +1,20 @@
 """The pure part of the stream: Kafka records -> complaints or dead letters -> arms.
 
-Every function here takes a DataFrame and returns a DataFrame with an explicit schema,
-and reads nothing from the outside world, so it is tested on a three-row
-`createDataFrame` without Kafka (tests/streaming/test_transform.py). The I/O shell is
-streaming/job.py; the scoring call is streaming/scoring.py; the Postgres writes are
-streaming/sink.py.
+Every function here takes a pandas DataFrame and returns one with the columns of an
+explicit schema, and reads nothing from the outside world, so it is tested on a few
+rows without Spark or Kafka (tests/streaming/test_transform.py). It runs on the
+executors, inside the batch's one mapInPandas pass (streaming/scoring.py:
+score_records), followed by the scoring call and streaming/rows.py. The I/O shell is
+streaming/job.py; the Postgres writes are streaming/sink.py.
 """
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from pyspark.sql import DataFrame
 from pyspark.sql.types import (BinaryType, IntegerType, LongType, StringType, StructField,
                                StructType, TimestampType)
 
@@ -183,27 +183,20 @@ def route_frame(parsed: pd.DataFrame, arms: Sequence[Mapping]) -> pd.DataFrame:
     return out
 
 
-def split_outcomes(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(dead letters, complaints) of a collected batch."""
-    dead = frame["reason"].notna()
-    return frame[dead].reset_index(drop=True), frame[~dead].reset_index(drop=True)
-
-
 ROUTED_SCHEMA = StructType(PARSED_SCHEMA.fields + [
     StructField("arm", StringType()),
     StructField("model", StringType()),
 ])
 
 
-def prepare_records(records: DataFrame, arms: Sequence[Mapping]) -> DataFrame:
-    """Kafka records -> ROUTED_SCHEMA: each record parsed, validated and, when it is a
-    complaint, routed to an experiment arm. One Python pass, no shuffle."""
+def checked_arms(arms: Sequence[Mapping]) -> list[dict]:
+    """The experiment's arms, or ValueError when they cannot route (the batch then fails)."""
     if problems := routing.validate_arms(arms):
         raise ValueError("invalid experiment arms: " + "; ".join(problems))
-    arms = [dict(arm) for arm in arms]
+    return [dict(arm) for arm in arms]
 
-    def _prepare(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            yield route_frame(parse_frame(batch), arms)
 
-    return records.select(*KAFKA_SCHEMA.fieldNames()).mapInPandas(_prepare, ROUTED_SCHEMA)
+def prepare_frame(records: pd.DataFrame, arms: Sequence[Mapping]) -> pd.DataFrame:
+    """KAFKA_SCHEMA columns -> ROUTED_SCHEMA columns: each record parsed, validated and,
+    when it is a complaint, routed to an experiment arm (arms as checked_arms returns)."""
+    return route_frame(parse_frame(records), arms)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
 
-from streaming import scoring
+from streaming import rows, scoring, transform
 from streaming.scoring import ScoringClient, ScoringSettings
+from triage_core.messages import classic_complaint_id
+from triage_core.priority import Policy
+
+A_ID = "6f1c2a8e-3b7d-4e59-9a0c-1d2e3f405162"
 
 
 class StagedService:
@@ -92,7 +97,7 @@ def frame(n: int, model: str = "vader") -> pd.DataFrame:
 
 
 def test_texts_go_in_batches_of_batch_size_over_one_keep_alive_connection(service):
-    client = ScoringClient(fast(service.url, batch_size=500))
+    client = ScoringClient(fast(service.url, batch_size=500, concurrency=1))
     out = scoring.score_frame(frame(1200), client, shadow_model=None)
     assert [r["n"] for r in service.requests] == [500, 500, 200]
     assert len({r["port"] for r in service.requests}) == 1
@@ -111,6 +116,24 @@ def test_each_complaint_goes_to_its_own_model_and_the_shadow_model_scores_all(se
     assert out.loc[0, "signals"] == "{}"
     # triage scores each complaint once, though two of them need it as serving and shadow
     assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 4), ("vader", 2)]
+
+
+def test_concurrent_requests_keep_the_order_and_one_keep_alive_connection_per_thread(service):
+    client = ScoringClient(fast(service.url, batch_size=100, concurrency=3))
+    rows_in = frame(1000)
+    rows_in["text"] = [("bad " if i % 7 == 0 else "") + f"text {i}" for i in range(1000)]
+    out = scoring.score_frame(rows_in, client, shadow_model=None)
+    client.close()
+    assert sorted(r["n"] for r in service.requests) == [100] * 10
+    assert 1 < len({r["port"] for r in service.requests}) <= 3
+    assert out["compound"].tolist() == [-0.5 if i % 7 == 0 else 0.5 for i in range(1000)]
+
+
+def test_a_failing_request_among_concurrent_ones_fails_the_batch(service):
+    service.fail_next = 10
+    with pytest.raises(scoring.ScoringUnavailable, match=scoring.SCORING_UNAVAILABLE):
+        scoring.score_frame(frame(400), ScoringClient(fast(service.url, batch_size=100, concurrency=4)),
+                            shadow_model=None)
 
 
 def test_bearer_token_is_sent_when_set(service):
@@ -165,12 +188,24 @@ def test_rows_without_a_model_pass_through_unscored(service):
     assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 1), ("vader", 1)]
 
 
-def test_score_complaints_scores_a_dataframe_in_spark(spark, service):
-    routed = spark.createDataFrame(
-        [("a", "bad service", "vader"), ("b", "fine", "triage"), ("c", None, None)],
-        "complaint_id string, text string, model string")
-    out = {r.complaint_id: r for r in scoring.score_complaints(
-        routed, shadow_model="vader", settings=fast(service.url)).collect()}
-    assert (out["a"].model_name, out["a"].compound, out["a"].shadow_model_name) == ("vader", -0.5, "vader")
-    assert (out["b"].model_name, out["b"].category, out["b"].shadow_compound) == ("triage", "billing", 0.5)
-    assert (out["c"].model_name, out["c"].shadow_model_name) == (None, None)
+def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pass(spark, service):
+    stamp = datetime(2026, 1, 2, 3, 4, 5)
+    records = spark.createDataFrame([
+        (b"a", json.dumps({"id": A_ID, "text": "bad service", "source": "web"}).encode(), "complaints", 0, 0, stamp),
+        (None, json.dumps({"data": "fine"}).encode(), "complaints", 0, 1, stamp),
+        (b"k", b"not json", "complaints", 1, 7, stamp),
+    ], transform.KAFKA_SCHEMA)
+    outcomes = scoring.score_records(records, arms=[{"label": "A", "model": "vader", "weight": 100}],
+                                     shadow_model="triage", policy=Policy(version=2),
+                                     settings=fast(service.url)).toPandas()
+    assert len(outcomes) == 3
+    scores = [line.decode().rstrip("\n").split("\t") for line in outcomes["score_line"].dropna()]
+    names = [name for name, _ in rows.SCORE_COLUMNS]
+    by_id = {fields[0]: dict(zip(names, fields)) for fields in scores}
+    assert (by_id[A_ID]["compound"], by_id[A_ID]["priority"], by_id[A_ID]["source"]) == ("-0.5", "30.0", "web")
+    assert by_id[classic_complaint_id("complaints", 0, 1)]["source"] == "kafka"
+    assert outcomes["shadow_line"].notna().sum() == 2
+    (dead,) = outcomes["dead_line"].dropna()
+    assert dead.decode().split("\t")[:3] == ["complaints", "1", "7"]
+    assert transform.REASON_UNPARSEABLE_JSON in dead.decode()
+    assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 2), ("vader", 2)]

@@ -9,13 +9,12 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from streaming import sink, transform
+from streaming import rows, sink, transform
 from streaming.scoring import SCORE_FIELDS, SHADOW_PREFIX
 from triage_core.priority import Policy
 
 CHANNEL = "complaint_scored_test"  # never the app's channel: its listener must not see test ids
 ENQUEUED = datetime(2026, 1, 2, 3, 4, 5)
-DEAD_LETTER_COLUMNS = ["kafka_topic", "kafka_partition", "kafka_offset", "raw_key", "raw_value", "reason", "detail"]
 
 
 def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str = "vader", offset: int = 0,
@@ -35,16 +34,18 @@ def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str =
     return row
 
 
-def frames(rows: list[dict], dead: list[dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    scored = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(scored_row("x").keys()))
-    return scored, pd.DataFrame(dead or [], columns=DEAD_LETTER_COLUMNS)
+def frames(scored: list[dict], dead: list[dict] | None = None) -> pd.DataFrame:
+    """One batch as streaming.scoring.score_frame hands it to streaming.rows: scored rows, then dead letters."""
+    columns = list(scored_row("x").keys()) + ["raw_key", "raw_value", "reason", "detail"]
+    return pd.DataFrame([*scored, *(dead or [])], columns=columns)
 
 
-def write(pg, scored, dead, *, batch_id=1, experiment=None, policy=None):
-    return sink.write_batch_rows(pg, batch_id=batch_id, input_rows=len(scored) + len(dead), scored=scored, dead=dead,
+def write(pg, batch: pd.DataFrame, *, batch_id=1, experiment=None, policy=None):
+    policy = policy or Policy(version=5)
+    return sink.write_batch_rows(pg, batch_id=batch_id, outcomes=rows.outcome_frame(batch, policy),
                                  experiment=experiment or sink.Experiment(3, [{"label": "A", "model": "vader",
                                                                                "weight": 100}]),
-                                 policy=policy or Policy(version=5), started_at=datetime.now(timezone.utc),
+                                 policy=policy, started_at=datetime.now(timezone.utc),
                                  started_monotonic=time.monotonic(), notify_channel=CHANNEL)
 
 
@@ -58,11 +59,11 @@ def pg_listening(pg):
 def test_a_batch_stores_complaints_scores_shadow_scores_dead_letters_and_metrics(pg_listening):
     pg = pg_listening
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
-    scored, dead = frames(
+    batch = frames(
         [scored_row(a, compound=-0.9, shadow="triage"), scored_row(b, compound=0.4, offset=1)],
         [{"kafka_topic": "complaints", "kafka_partition": 1, "kafka_offset": 9, "raw_key": b"k",
           "raw_value": b"\xff", "reason": transform.REASON_INVALID_UTF8, "detail": "bad byte"}])
-    result = write(pg, scored, dead)
+    result = write(pg, batch)
 
     assert sorted(result.scored_ids) == sorted([a, b]) and result.escalated_ids == [a]
     assert (result.shadow_rows, result.dead_letter_rows, result.replayed_rows) == (1, 1, 0)
@@ -86,10 +87,10 @@ def test_a_batch_stores_complaints_scores_shadow_scores_dead_letters_and_metrics
 def test_a_replayed_batch_changes_nothing_and_the_first_score_stands(pg_listening):
     pg = pg_listening
     cid = str(uuid.uuid4())
-    write(pg, *frames([scored_row(cid, compound=-0.9, arm="A")]), batch_id=7)
+    write(pg, frames([scored_row(cid, compound=-0.9, arm="A")]), batch_id=7)
     list(pg.notifies(timeout=0.5, stop_after=1))
     # the same records again, but the split changed meanwhile: the stored arm must not
-    replay = write(pg, *frames([scored_row(cid, compound=0.3, arm="B", model="triage", shadow="vader")]), batch_id=7,
+    replay = write(pg, frames([scored_row(cid, compound=0.3, arm="B", model="triage", shadow="vader")]), batch_id=7,
                    experiment=sink.Experiment(4, [{"label": "B", "model": "triage", "weight": 100}]))
     assert (replay.scored_ids, replay.replayed_rows, replay.shadow_rows) == ([], 1, 0)
     assert pg.execute("SELECT count(*) FROM triage_shadow_score").fetchone() == (0,)
@@ -105,7 +106,7 @@ def test_a_complaint_the_app_stored_keeps_its_row_and_becomes_analysed(pg_listen
     pg.execute("INSERT INTO triage_complaint (id, tracking_code, text, email, source, status, created_at, updated_at)"
                " VALUES (%s, 'APP-CODE', 'from the form', 'a@b.example', 'web', 'received', now(), now())", (cid,))
     pg.commit()
-    write(pg, *frames([scored_row(cid, text="from the form")]))
+    write(pg, frames([scored_row(cid, text="from the form")]))
     assert pg.execute("SELECT tracking_code, email, source, status FROM triage_complaint").fetchall() == [
         ("APP-CODE", "a@b.example", "web", "analysed")]
 
@@ -113,7 +114,7 @@ def test_a_complaint_the_app_stored_keeps_its_row_and_becomes_analysed(pg_listen
 def test_duplicate_records_of_one_complaint_in_a_batch_store_one_score_from_the_first_offset(pg_listening):
     pg = pg_listening
     cid = str(uuid.uuid4())
-    result = write(pg, *frames([scored_row(cid, offset=5, compound=-0.2), scored_row(cid, offset=4, compound=-0.1)]))
+    result = write(pg, frames([scored_row(cid, offset=5, compound=-0.2), scored_row(cid, offset=4, compound=-0.1)]))
     assert result.scored_ids == [cid]
     assert pg.execute("SELECT kafka_offset, compound FROM triage_score").fetchall() == [(4, -0.1)]
 
@@ -121,7 +122,7 @@ def test_duplicate_records_of_one_complaint_in_a_batch_store_one_score_from_the_
 def test_a_text_the_model_rejected_is_a_dead_letter_not_a_score(pg_listening):
     pg = pg_listening
     ok, bad = str(uuid.uuid4()), str(uuid.uuid4())
-    result = write(pg, *frames([scored_row(ok), scored_row(bad, offset=1, error="too weird")]))
+    result = write(pg, frames([scored_row(ok), scored_row(bad, offset=1, error="too weird")]))
     assert result.scored_ids == [ok]
     assert pg.execute("SELECT complaint_id::text FROM triage_score").fetchall() == [(ok,)]
     reason, detail, raw = pg.execute("SELECT reason, detail, raw_value FROM triage_dead_letter").fetchone()
@@ -132,7 +133,7 @@ def test_a_text_the_model_rejected_is_a_dead_letter_not_a_score(pg_listening):
 def test_severity_signals_and_category_raise_priority_under_the_policy(pg_listening):
     pg = pg_listening
     cid = str(uuid.uuid4())
-    write(pg, *frames([scored_row(cid, compound=-0.2, model="triage", category="account_security",
+    write(pg, frames([scored_row(cid, compound=-0.2, model="triage", category="account_security",
                                   signals={"legal_threat": ["lawyer"]})]),
           policy=Policy(version=9, escalate_at=40))
     priority, escalated, explanation = pg.execute(

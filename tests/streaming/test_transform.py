@@ -92,35 +92,34 @@ def test_text_of_exactly_the_limit_is_accepted():
     assert parse(js({"data": "y" * MAX_TEXT_CHARS})).reason is None
 
 
-# --- prepare_records: the DataFrame transform ---------------------------------------------
+# --- prepare_frame: parse + route a batch of records ------------------------------------------
 
 ARMS = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
 
 
 @pytest.fixture(scope="module")
-def kafka_frame(spark):
+def kafka_frame():
     cid = str(uuid.uuid4())
     rows = [
         record(js({"id": cid, "text": "The parcel never arrived", "source": "web"}), offset=0, key=cid.encode()),
         record(js({"data": "This restaurant is great"}), partition=1, offset=5),
         record(b"\xc3\x28 broken utf-8", offset=1, key=b"k"),
     ]
-    return spark.createDataFrame(rows, transform.KAFKA_SCHEMA), cid
+    return pd.DataFrame(rows, columns=transform.KAFKA_SCHEMA.fieldNames()), cid
 
 
-def test_prepare_records_keeps_one_row_per_record_with_its_position(kafka_frame):
+def test_prepare_frame_keeps_one_row_per_record_with_its_position(kafka_frame):
     frame, _ = kafka_frame
-    prepared = transform.prepare_records(frame, ARMS)
-    assert prepared.schema == transform.ROUTED_SCHEMA
-    rows = sorted(prepared.collect(), key=lambda r: (r.kafka_partition, r.kafka_offset))
-    assert [(r.kafka_partition, r.kafka_offset) for r in rows] == [(0, 0), (0, 1), (1, 5)]
-    assert all(r.enqueued_at == STAMP.replace(tzinfo=None) for r in rows)
+    prepared = transform.prepare_frame(frame, ARMS)
+    assert list(prepared.columns) == transform.ROUTED_SCHEMA.fieldNames()
+    assert list(zip(prepared["kafka_partition"], prepared["kafka_offset"])) == [(0, 0), (1, 5), (0, 1)]
+    assert all(pd.Timestamp(t) == STAMP for t in prepared["enqueued_at"])
 
 
-def test_prepare_records_routes_complaints_and_keeps_raw_bytes_only_for_dead_letters(kafka_frame):
+def test_prepare_frame_routes_complaints_and_keeps_raw_bytes_only_for_dead_letters(kafka_frame):
     frame, cid = kafka_frame
-    dead, valid = transform.split_outcomes(transform.prepare_records(frame, ARMS).toPandas())
-    valid = valid.set_index("complaint_id")
+    prepared = transform.prepare_frame(frame, ARMS)
+    dead, valid = prepared[prepared["reason"].notna()], prepared[prepared["reason"].isna()].set_index("complaint_id")
     classic = classic_complaint_id(TOPIC, 1, 5)
     assert set(valid.index) == {cid, classic}
     assert (valid.loc[cid, "source"], valid.loc[cid, "text"]) == ("web", "The parcel never arrived")
@@ -132,10 +131,9 @@ def test_prepare_records_routes_complaints_and_keeps_raw_bytes_only_for_dead_let
         (1, transform.REASON_INVALID_UTF8, b"k", b"\xc3\x28 broken utf-8", None)]
 
 
-def test_prepare_records_rejects_a_split_that_does_not_add_up(kafka_frame):
-    frame, _ = kafka_frame
+def test_a_split_that_does_not_add_up_is_refused():
     with pytest.raises(ValueError, match="add up to 100"):
-        transform.prepare_records(frame, [{"label": "A", "model": "vader", "weight": 60}])
+        transform.checked_arms([{"label": "A", "model": "vader", "weight": 60}])
 
 
 # --- route_frame ---------------------------------------------------------------------------
