@@ -11,14 +11,12 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from triage_core.config import addresses, env
 
-CONTRACT_TABLES = Path(__file__).with_name("contract_tables.sql")
 STREAM_TABLES = ["triage_complaint", "triage_score", "triage_shadow_score", "triage_dead_letter",
                  "triage_escalation_policy", "triage_experiment", "triage_stream_batch"]
 
@@ -52,9 +50,9 @@ def _database_url() -> str:
 def pg() -> Iterator[psycopg.Connection]:
     """A connection whose search_path is a fresh schema holding the stream's tables.
 
-    The tables copy the app's own definitions (from its migrations) when they exist, and
-    follow docs/contracts.md (contract_tables.sql) otherwise; either way the test never
-    touches the app's rows. Skipped when no Postgres answers.
+    The tables copy the app's own definitions (from its migrations, which `make up`
+    applies), so the stream is tested against the schema it writes in production, and the
+    test never touches the app's rows. Skipped when no Postgres answers.
     """
     try:
         conn = psycopg.connect(_database_url(), connect_timeout=3)
@@ -65,13 +63,13 @@ def pg() -> Iterator[psycopg.Connection]:
         present = {row[0] for row in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
             " AND table_name = ANY(%s)", (STREAM_TABLES,))}
+        missing = set(STREAM_TABLES) - present
+        if missing:
+            pytest.fail(f"the app's tables {sorted(missing)} are missing: apply the migrations (`make up`)")
         conn.execute(f'CREATE SCHEMA "{schema}"')
         conn.execute(f'SET search_path TO "{schema}"')
-        if present == set(STREAM_TABLES):
-            for table in STREAM_TABLES:
-                conn.execute(f'CREATE TABLE "{schema}".{table} (LIKE public.{table} INCLUDING ALL)')
-        else:
-            conn.execute(CONTRACT_TABLES.read_text())
+        for table in STREAM_TABLES:
+            conn.execute(f'CREATE TABLE "{schema}".{table} (LIKE public.{table} INCLUDING ALL)')
     conn.execute(f'SET search_path TO "{schema}"')
     conn.commit()
     try:
