@@ -70,6 +70,8 @@ def run(*, publisher, once: bool, batch_size: int = 500, grace_s: float = 10.0, 
     `between_passes` runs before each pass: the process passes Django's
     close_old_connections, so a Postgres restart costs one failed pass, not the relay.
     """
+    from django.db import DatabaseError
+
     stop = stop or threading.Event()
     total = 0
     while not stop.is_set():
@@ -79,8 +81,16 @@ def run(*, publisher, once: bool, batch_size: int = 500, grace_s: float = 10.0, 
                 return total
             stop.wait(interval_s)
             continue
-        result = relay_pass(publisher=publisher, batch_size=batch_size, grace_s=grace_s,
-                            flush_timeout_s=flush_timeout_s)
+        try:
+            result = relay_pass(publisher=publisher, batch_size=batch_size, grace_s=grace_s,
+                                flush_timeout_s=flush_timeout_s)
+        except DatabaseError as exc:
+            # Postgres down or restarting: the entries wait in the outbox, so does the relay.
+            log.warning("outbox unreachable (%s); retrying in %.0fs", str(exc).splitlines()[0], interval_s)
+            if once:
+                raise
+            stop.wait(interval_s)
+            continue
         total += result.sent
         if once and (result.sent < batch_size or result.undelivered):
             return total

@@ -226,21 +226,42 @@ def ensure_database() -> None:
         psql(f"CREATE DATABASE \"{dbname}\" OWNER \"{user}\"")
 
 
+def postmaster_pid() -> int | None:
+    """The running postmaster's PID, from its own lock file.
+
+    The PID file of `spawn` holds `runuser`'s PID, which exits before the postmaster
+    has finished shutting down; a new postmaster started then finds the data directory
+    still locked. The lock file tells the truth.
+    """
+    try:
+        pid = int((pg_data() / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        return None
+    return pid
+
+
 def postgres_healthy() -> bool:
-    if read_pid("postgres") is None or not port_open(PG_HOST, PG_PORT):
+    if postmaster_pid() is None or not port_open(PG_HOST, PG_PORT):
         return False
     return pg_run(str(PG_BIN / "pg_isready"), "-h", str(pg_socket_dir()), "-p", str(PG_PORT), check=False).returncode == 0
 
 
 def stop_postgres(kill: bool) -> None:
-    if kill:
-        stop_pid("postgres", kill=True)
-        return
-    # SIGINT = "fast" shutdown: disconnects clients, checkpoints, exits cleanly.
-    pid = read_pid("postgres")
-    if pid is not None:
-        os.kill(pid, signal.SIGINT)
-    stop_pid("postgres", timeout=30)
+    pid = postmaster_pid()
+    if pid is not None and kill:
+        os.kill(pid, signal.SIGKILL)
+    elif pid is not None:
+        # "fast" shutdown: disconnects clients, checkpoints, exits cleanly; -w waits for it.
+        pg_run(str(PG_BIN / "pg_ctl"), "stop", "-D", str(pg_data()), "-m", "fast", "-w", "-t", "60", check=False)
+    stop_pid("postgres", kill=kill)
+    deadline = time.monotonic() + 30
+    while postmaster_pid() is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def running_pid(name: str) -> int | None:
+    return postmaster_pid() if name == "postgres" else read_pid(name)
 
 
 def start_redis() -> None:
@@ -392,8 +413,7 @@ def wait_healthy(comp: Component) -> None:
     while time.monotonic() < deadline:
         if comp.healthy():
             return
-        if comp.name in ("scoring", "web", "relay", "listener", "stream", "kafka", "redis", "postgres") \
-                and read_pid(comp.name) is None:
+        if running_pid(comp.name) is None and (comp.name != "postgres" or read_pid("postgres") is None):
             break
         time.sleep(0.5)
     tail = ""
@@ -408,7 +428,7 @@ def start(name: str) -> None:
     if comp.healthy():
         log(f"{name}: already up")
     else:
-        if read_pid(name) is not None:
+        if running_pid(name) is not None:
             log(f"{name}: running but not healthy yet; waiting")
         else:
             log(f"{name}: starting (log: {LOG / (name + '.log')})")
@@ -424,7 +444,7 @@ def start(name: str) -> None:
 
 
 def stop(name: str, kill: bool = False) -> None:
-    if read_pid(name) is None:
+    if running_pid(name) is None and read_pid(name) is None:
         pid_file(name).unlink(missing_ok=True)
         return
     log(f"{name}: {'killing' if kill else 'stopping'}")
@@ -447,7 +467,7 @@ def up(names: list[str]) -> None:
 def status() -> int:
     bad = 0
     for name, comp in COMPONENTS.items():
-        pid = read_pid(name)
+        pid = running_pid(name)
         ok = comp.healthy()
         bad += not ok
         print(f"{name:<9} {'healthy' if ok else ('running, unhealthy' if pid else 'stopped'):<20} "

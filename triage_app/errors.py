@@ -45,3 +45,6 @@ class ActionRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+SERVICE_UNAVAILABLE = ("We cannot store complaints right now (our database is unreachable). "
+                       "Nothing was saved; please try again in a minute.")

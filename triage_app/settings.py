@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "triage_app.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "triage_app.urls"
@@ -110,6 +111,9 @@ def database_from_url(url: str) -> dict:
         # connections would outlive their request; a psycopg pool hands each request a
         # connection that is already open (a new one costs ~5 ms of TCP + SCRAM).
         "CONN_MAX_AGE": 0,
+        # Health checks make the pool test a connection before handing it out (one loopback
+        # round trip), so after a Postgres restart no request gets a connection it broke.
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"pool": {"min_size": 2, "max_size": env_int("TRIAGE_DB_POOL_MAX", 20), "timeout": 10}},
     }
 

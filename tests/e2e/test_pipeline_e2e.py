@@ -97,3 +97,16 @@ def outbox_count(db, ids: list[str], *, published: bool) -> int:
     condition = "IS NOT NULL" if published else "IS NULL"
     return db.execute(f"SELECT count(*) FROM triage_outbox WHERE complaint_id = ANY(%s::uuid[]) "
                       f"AND published_at {condition}", (ids,)).fetchone()[0]
+
+
+def test_a_database_outage_answers_503_and_the_app_recovers(api, stack):
+    from triage_app.errors import SERVICE_UNAVAILABLE
+
+    stack.stop("postgres")
+    response = submit(api, unique_text("NODB"))
+    assert response.status_code == 503
+    assert response.json() == {"detail": SERVICE_UNAVAILABLE}
+    stack.restore()
+    response = wait_for(lambda: (r := submit(api, unique_text("DB-BACK"))).status_code == 201 and r,
+                        timeout=60, what="submissions accepted again")
+    assert response.json()["status"] == "received"

@@ -79,3 +79,26 @@ def test_module_is_runnable():
     result = subprocess.run([sys.executable, "-m", "ingest.relay", "--help"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and "--once" in result.stdout
+
+
+def test_a_database_outage_costs_a_pass_not_the_relay(pending, monkeypatch):
+    from django.db import OperationalError
+
+    real_pass = relay.relay_pass
+    calls = []
+    stop = threading.Event()
+
+    def flaky_pass(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to unexpected postmaster exit")
+        result = real_pass(**kwargs)
+        stop.set()
+        return result
+
+    monkeypatch.setattr(relay, "relay_pass", flaky_pass)
+    fake = FakeProducer()
+    sent = relay.run(publisher=ComplaintPublisher(fake), once=False, interval_s=0.01, stop=stop)
+    assert len(calls) == 2
+    assert sent == 3
+    assert OutboxEntry.objects.filter(published_at__isnull=True).count() == 0
