@@ -47,14 +47,15 @@ def test_form_needs_csrf(db):
 
 def test_tracking_page_shows_replies_but_not_notes_or_scores(client, staff_user):
     complaint = complaint_make(text=XSS + " and my order is late")
-    score_make(complaint=complaint, compound=-0.93, priority=77)
+    # Values no timestamp or id on the page can contain by chance.
+    score_make(complaint=complaint, compound=-0.9317, priority=77.77)
     ComplaintEvent.objects.create(complaint=complaint, kind="note", body="internal: customer is VIP", public=False)
     ComplaintEvent.objects.create(complaint=complaint, kind="reply", body="We are sending a new one.", public=True,
                                   actor=staff_user)
     body = client.get(f"/track/{complaint.tracking_code}/").content.decode()
     assert "We are sending a new one." in body
     assert "internal: customer is VIP" not in body
-    assert "-0.93" not in body and "77" not in body
+    assert "0.9317" not in body and "77.77" not in body and "priority" not in body.lower()
     assert "<script>alert" not in body and "&lt;script&gt;" in body
 
 
