@@ -10,11 +10,12 @@ import json
 import logging
 import signal
 import threading
+import uuid
 
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from triage_app import live
 from triage_app.services import scores_reevaluate_stale
@@ -35,7 +36,18 @@ def notification_ids(payload: str) -> list[str]:
     if not isinstance(ids, list):
         log.warning("ignoring a %s notification without an ids list: %.200r", CHANNEL, payload)
         return []
-    return [i for i in ids if isinstance(i, str)]
+    valid = [i for i in ids if isinstance(i, str) and _is_uuid(i)]
+    if len(valid) != len(ids):
+        log.warning("ignoring %d ids of a %s notification that are not UUIDs", len(ids) - len(valid), CHANNEL)
+    return valid
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def scored_notification_handle(payload: str) -> int:
@@ -92,7 +104,10 @@ class Command(BaseCommand):
                                 return handled
                             if stop.is_set():
                                 break
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, DatabaseError) as exc:
+                # The LISTEN connection (psycopg) or the ORM handling a notification
+                # (Django wraps its errors in its own classes) lost Postgres. Reconnecting
+                # pushes a refresh, so dashboards catch up on what was missed meanwhile.
                 log.warning("Postgres connection lost (%s); reconnecting in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
