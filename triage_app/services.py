@@ -257,13 +257,24 @@ def audit_record(*, actor: AbstractBaseUser | None, action: str, entity: str, ol
     return AuditLog.objects.create(actor=actor, action=action, entity=entity, old=old, new=new)
 
 
+def _latest_version_locked(model):
+    """The newest row of an append-only versioned table, with the table locked for writes.
+
+    Locking the newest row is not enough: a second admin saving at once would wait on
+    it, then still see it as the newest (Postgres re-checks the locked row, not rows
+    inserted meanwhile) and collide on the next version number. SHARE ROW EXCLUSIVE
+    serialises writers until commit; readers (the stream) are not blocked.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{model._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
+    return model.objects.order_by("-version").first()
+
+
 def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) -> EscalationPolicy:
     """A new policy version; open complaints are re-evaluated under it and pushed live."""
     cleaned = policy_validate(values=values)
     with transaction.atomic():
-        # Locking the current version serialises two admins saving at once, so both
-        # don't compute the same next version number.
-        current = EscalationPolicy.objects.select_for_update().order_by("-version").first()
+        current = _latest_version_locked(EscalationPolicy)
         policy = EscalationPolicy.objects.create(version=(current.version if current else 0) + 1,
                                                  created_by=by, **cleaned)
         changed = complaints_reevaluate(policy=policy)
@@ -344,7 +355,7 @@ def experiment_values(experiment: Experiment | None) -> dict | None:
 def experiment_create(*, by: AbstractBaseUser | None, arms: object, shadow_model: object) -> Experiment:
     cleaned_arms, shadow = experiment_validate(arms=arms, shadow_model=shadow_model)
     with transaction.atomic():
-        current = Experiment.objects.select_for_update().order_by("-version").first()
+        current = _latest_version_locked(Experiment)
         experiment = Experiment.objects.create(version=(current.version if current else 0) + 1,
                                                arms=cleaned_arms, shadow_model=shadow, created_by=by)
         audit_record(actor=by, action="experiment.create", entity="experiment",

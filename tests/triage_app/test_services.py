@@ -96,6 +96,31 @@ def test_two_staff_claiming_at_once_one_wins(staff_user, other_staff):
     assert Complaint.objects.get(id=complaint.id).claimed_by.username == winner
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_admins_saving_a_policy_at_once_both_get_a_version(admin_user):
+    from triage_app.models import EscalationPolicy
+
+    before = EscalationPolicy.objects.order_by("-version").first().version
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def save(escalate_at):
+        try:
+            barrier.wait()
+            outcomes.append(services.policy_create(by=admin_user, values={**POLICY, "escalate_at": escalate_at}).version)
+        except Exception as exc:  # the test reports what went wrong instead of hanging
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(value,)) for value in (30, 40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(outcomes) == [before + 1, before + 2]
+
+
 def test_policy_change_reevaluates_open_complaints_and_is_audited(admin_user):
     calm = complaint_make()
     score_make(complaint=calm, compound=-0.5, priority=30, escalated=False)
