@@ -2,9 +2,24 @@
 every ASGI worker counts the same window)."""
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+def _count(key: str, window_s: int) -> int:
+    # add() is atomic set-if-absent, incr() atomic increment: no read-modify-write race.
+    if cache.add(key, 1, timeout=window_s + 1):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window_s + 1)
+        return 1
 
 
 def rate_limit_hit(*, scope: str, client: str, limit: int, window_s: int) -> int:
@@ -13,15 +28,13 @@ def rate_limit_hit(*, scope: str, client: str, limit: int, window_s: int) -> int
         return 0
     window = int(time.time() // window_s)
     key = f"ratelimit:{scope}:{client}:{window}"
-    # add() is atomic set-if-absent, incr() atomic increment: no read-modify-write race.
-    if cache.add(key, 1, timeout=window_s + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=window_s + 1)
-            count = 1
+    try:
+        count = _count(key, window_s)
+    except RedisError as exc:
+        # The limiter's store is down: let the complaint in (it is stored in Postgres, not
+        # Redis) rather than turn away every customer; the outage is logged.
+        log.warning("rate limit not enforced, its cache is unreachable: %s", exc)
+        return 0
     if count <= limit:
         return 0
     return max(1, int((window + 1) * window_s - time.time()) + 1)

@@ -14,6 +14,8 @@ from triage_app import errors
 from triage_app.errors import InvalidInput
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
+EMAIL_MAX_CHARS = 254
+
 
 @dataclass(frozen=True)
 class ComplaintInput:
@@ -60,7 +62,9 @@ def complaint_input_validate(*, data: object) -> ComplaintInput:
         email = email.strip() or None
         if email is not None:
             try:
-                if not _storable(email):
+                # Django's validator accepts up to 320 characters; the column holds 254
+                # (RFC 5321's limit on a path), and a longer one would fail the insert.
+                if not _storable(email) or len(email) > EMAIL_MAX_CHARS:
                     raise ValidationError(errors.EMAIL_INVALID)
                 validate_email(email)
             except ValidationError:

@@ -69,6 +69,7 @@ def test_failed_delivery_leaves_the_outbox_entry_pending(client, post_json, fake
     ({"text": {"nested": "object value"}}, "text", errors.TEXT_NOT_STRING),
     ({"text": "x" * 6000}, "text", errors.TEXT_TOO_LONG),
     ({"text": "long enough text", "email": "nope"}, "email", errors.EMAIL_INVALID),
+    ({"text": "long enough text", "email": "a" * 250 + "@example.com"}, "email", errors.EMAIL_INVALID),
     ({"text": "NUL byte \u0000 inside text"}, "text", errors.TEXT_UNSTORABLE),
     ([1, 2], "non_field_errors", errors.BODY_NOT_OBJECT),
     ("a string body", "non_field_errors", errors.BODY_NOT_OBJECT),
