@@ -49,7 +49,9 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
         supplied = request.headers.get("Authorization", "")
         expected = f"Bearer {required_token}"
         if not hmac.compare_digest(supplied.encode("utf-8", "replace"), expected.encode("utf-8")):
-            return error(ERR_UNAUTHORIZED, 401, request.path)
+            # Label by route, never by raw path: any path a caller invents would
+            # otherwise become a new Prometheus series.
+            return error(ERR_UNAUTHORIZED, 401, request.endpoint or "unknown")
         return None
 
     @app.errorhandler(BadRequest)

@@ -63,6 +63,9 @@ def scoring_health() -> dict:
         models = requests.get(f"{url}/v1/models", timeout=PROBE_TIMEOUT_S, headers=headers)
     except requests.RequestException as exc:
         return {"ok": False, "url": url, "error": f"unreachable: {exc.__class__.__name__}", "models": []}
-    listed = models.json().get("models", []) if models.ok and "json" in models.headers.get("content-type", "") else []
+    try:
+        listed = models.json().get("models", []) if models.ok else []
+    except (ValueError, AttributeError):  # not JSON, or not the object /v1/models answers
+        return {"ok": False, "url": url, "error": "/v1/models answered something that is not its JSON", "models": []}
     return {"ok": health.ok, "url": url, "error": "" if health.ok else f"/healthz answered {health.status_code}",
             "models": listed}

@@ -121,6 +121,13 @@ def test_bearer_token_guards_everything_but_health(secured_client):
     assert ok.status_code == 200
 
 
+def test_unauthorised_calls_to_invented_paths_add_no_metric_series(secured_client):
+    for n in range(5):
+        assert secured_client.get(f"/invented-{n}").status_code == 401
+    metrics = secured_client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).get_data(as_text=True)
+    assert "invented-" not in metrics
+
+
 def test_metrics_count_texts_errors_and_latency(client):
     def sample(text, name):
         for line in text.splitlines():

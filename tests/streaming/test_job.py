@@ -19,10 +19,16 @@ def test_under_spark_submit_the_master_is_left_to_it(monkeypatch):
     assert job.JobSettings.from_env().master is None
 
 
-def test_connector_package_matches_the_installed_pyspark():
+def test_connector_matches_the_scala_and_spark_versions_pyspark_ships():
+    import os
+
     import pyspark
 
-    assert job.kafka_package() == f"org.apache.spark:spark-sql-kafka-0-10_2.13:{pyspark.__version__}"
+    jars = os.listdir(os.path.join(os.path.dirname(pyspark.__file__), "jars"))
+    spark_core = next(j for j in jars if j.startswith("spark-core_"))  # e.g. spark-core_2.13-4.2.0.jar
+    scala_and_version = spark_core[len("spark-core_"):-len(".jar")]
+    scala, version = scala_and_version.split("-", 1)
+    assert job.kafka_package() == f"org.apache.spark:spark-sql-kafka-0-10_{scala}:{version}"
 
 
 def test_failure_summary_names_the_python_cause_inside_spark_wrapping():

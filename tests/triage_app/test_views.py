@@ -94,7 +94,8 @@ def test_complaint_page_shows_breakdown_and_escapes_text(client, staff_user):
     shadow_make(complaint=complaint, model_name="vader")
     client.force_login(staff_user)
     body = client.get(reverse("staff-complaint", args=[complaint.id])).content.decode()
-    assert "lawyer" in body and "billing" in body and "82" in body and "ESCALATED" in body
+    assert "lawyer" in body and "billing" in body and "ESCALATED" in body
+    assert 'id="priority">82.0 / 100' in body
     assert "<script>alert" not in body and "&lt;script&gt;" in body
 
 
@@ -163,3 +164,17 @@ def test_health_page_shows_probes(client, admin_user, monkeypatch):
     client.force_login(admin_user)
     body = client.get("/manage/health/").content.decode()
     assert "total lag <strong>7</strong>" in body and "healthy" in body and "NLTK VADER" in body
+
+
+def test_scoring_health_reports_a_reply_that_is_not_json(monkeypatch):
+    from triage_app import health
+
+    class Reply:
+        ok, status_code, headers = True, 200, {"content-type": "application/json"}
+
+        def json(self):
+            raise ValueError("Expecting value: line 1 column 1 (char 0)")
+
+    monkeypatch.setattr(health.requests, "get", lambda *args, **kwargs: Reply())
+    result = health.scoring_health()
+    assert result["ok"] is False and "not its JSON" in result["error"]
