@@ -218,7 +218,9 @@ def explanation(*, compound: float, category: str, category_evidence: Sequence[s
         parts.append(f"Signals: {listed}.")
     else:
         parts.append("No severity signals.")
-    parts.append(f"Priority {priority:g}/100.")
+    # The model's own ranking under the default policy; the product re-ranks under the
+    # admin's current policy (triage_core.priority) and says so beside it.
+    parts.append(f"Model priority {priority:g}/100 under the default policy.")
     return " ".join(parts)
 
 

@@ -119,10 +119,14 @@ def copy_lines(columns: Sequence[tuple[str, str]], values: dict[str, Sequence]) 
 
 # --------------------------------------------------------------------------- outcomes
 
-def explanation_of(*, service_explanation: str | None, compound: float, reasons: Sequence[str]) -> str:
-    """Why the complaint ranks where it does, for staff."""
-    why = service_explanation or f"sentiment {compound:+.2f}"
-    return why + (f". Escalated: {'; '.join(reasons)}" if reasons else "")
+def explanation_of(*, service_explanation: str | None, compound: float) -> str:
+    """What the model said about the complaint, for staff.
+
+    The escalation reasons are not stored in it: an admin's policy change re-ranks the
+    complaint later, and the app derives the reasons from the stored priority and the
+    current policy when a page is read, so they are never stale.
+    """
+    return service_explanation or f"sentiment {compound:+.2f}"
 
 
 def _signals(encoded) -> dict:
@@ -145,8 +149,8 @@ def score_values(accepted: pd.DataFrame, policy: priority_rules.Policy) -> dict[
     categories = [None if _missing(c) else c for c in accepted["category"].tolist()]
     evaluations = [priority_rules.evaluate(compound=c, signals=_signals(s), category=cat, policy=policy)
                    for c, s, cat in zip(compounds, accepted["signals"].tolist(), categories)]
-    explanations = [explanation_of(service_explanation=None if _missing(e) else e, compound=c, reasons=ev.reasons)
-                    for e, c, ev in zip(accepted["explanation"].tolist(), compounds, evaluations)]
+    explanations = [explanation_of(service_explanation=None if _missing(e) else e, compound=c)
+                    for e, c in zip(accepted["explanation"].tolist(), compounds)]
     values = {name: accepted[name].tolist() for name in PASSED_THROUGH}
     values.update(
         # Used only when the complaint has no row yet (docs/contracts.md); a replay

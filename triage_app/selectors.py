@@ -18,7 +18,7 @@ from triage_app.models import (
     ShadowScore,
     StreamBatch,
 )
-from triage_core.priority import Policy
+from triage_core.priority import Policy, escalation_reasons
 
 DEFAULT_POLICY = Policy(version=0)
 QUEUE_LIMIT = 500
@@ -120,12 +120,7 @@ def complaint_queue(*, status: str | None = None, category: str | None = None, m
 def score_reasons(*, score: Score, policy: Policy) -> list[str]:
     """Why a score escalates, from its stored priority (the stream's number, which a
     scoring model may have computed itself) against the policy's thresholds."""
-    reasons = []
-    if score.priority >= policy.escalate_at:
-        reasons.append(f"priority {score.priority:g} >= {policy.escalate_at:g}")
-    if score.compound <= policy.negative_compound:
-        reasons.append(f"sentiment {score.compound:+.2f} <= {policy.negative_compound:+.2f}")
-    return reasons
+    return escalation_reasons(priority=score.priority, compound=score.compound, policy=policy)
 
 
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:

@@ -63,9 +63,15 @@ def evaluate(*, compound: float, signals: Mapping[str, object] | None, category:
     raw = (policy.weight_sentiment * negativity + policy.weight_severity * severity
            + policy.weight_category * category_weight) / total
     priority = round(100.0 * min(1.0, max(0.0, raw)), 2)
+    reasons = escalation_reasons(priority=priority, compound=compound, policy=policy)
+    return Evaluation(priority=priority, escalated=bool(reasons), reasons=reasons)
+
+
+def escalation_reasons(*, priority: float, compound: float, policy: Policy) -> list[str]:
+    """Why a complaint with this priority and sentiment escalates under `policy`; [] if it does not."""
     reasons = []
     if priority >= policy.escalate_at:
         reasons.append(f"priority {priority:g} >= {policy.escalate_at:g}")
     if compound <= policy.negative_compound:
         reasons.append(f"sentiment {compound:+.2f} <= {policy.negative_compound:+.2f}")
-    return Evaluation(priority=priority, escalated=bool(reasons), reasons=reasons)
+    return reasons

@@ -36,7 +36,7 @@ def test_prediction_fields_and_priority_follow_the_shared_policy(triage_model):
     expected = evaluate(compound=p["compound"], signals=p["signals"], category=p["category"],
                         policy=Policy(version=0))
     assert p["priority"] == expected.priority
-    assert p["explanation"].startswith("Tone negative") and f"Priority {p['priority']:g}/100." in p["explanation"]
+    assert p["explanation"].startswith("Tone negative") and f"Model priority {p['priority']:g}/100 under the default policy." in p["explanation"]
     assert set(p) >= {"compound", "neg", "neu", "pos", "label", "category", "signals", "priority", "explanation"}
 
 
