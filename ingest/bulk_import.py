@@ -22,12 +22,23 @@ from pathlib import Path
 
 from ingest.batch_send import send_all
 from ingest.producer import complaint_message
-from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core.messages import (
+    MAX_TEXT_CHARS,
+    MIN_TEXT_CHARS,
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    TEXT_TOO_SHORT,
+    TEXT_UNSTORABLE,
+    text_problem,
+)
 
 ROW_NO_TEXT = "no text"
 ROW_TOO_SHORT = f"text shorter than {MIN_TEXT_CHARS} characters"
 ROW_TOO_LONG = f"text longer than {MAX_TEXT_CHARS} characters"
+ROW_UNSTORABLE = "text contains NUL or an unpaired surrogate"
 ROW_BAD_JSON = "not a JSON object"
+ROW_PROBLEMS = {TEXT_EMPTY: ROW_NO_TEXT, TEXT_UNSTORABLE: ROW_UNSTORABLE, TEXT_TOO_SHORT: ROW_TOO_SHORT,
+                TEXT_TOO_LONG: ROW_TOO_LONG}
 
 
 @dataclass(frozen=True)
@@ -64,12 +75,9 @@ def check(row: Row) -> Row:
     if row.problem:
         return row
     text = (row.text or "").strip()
-    if not text:
-        return Row(row.line, None, ROW_NO_TEXT)
-    if len(text) < MIN_TEXT_CHARS:
-        return Row(row.line, None, ROW_TOO_SHORT)
-    if len(text) > MAX_TEXT_CHARS:
-        return Row(row.line, None, ROW_TOO_LONG)
+    problem = text_problem(text)
+    if problem is not None:
+        return Row(row.line, None, ROW_PROBLEMS[problem])
     return Row(row.line, text)
 
 

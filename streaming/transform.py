@@ -19,7 +19,14 @@ from pyspark.sql.types import (BinaryType, IntegerType, LongType, StringType, St
                                StructType, TimestampType)
 
 from triage_core import routing
-from triage_core.messages import MAX_TEXT_CHARS, classic_complaint_id
+from triage_core.messages import (
+    MAX_TEXT_CHARS,
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    TEXT_UNSTORABLE,
+    classic_complaint_id,
+    text_problem,
+)
 
 # Why a record became a dead letter (triage_dead_letter.reason). Admins filter on these
 # and the tests assert on them, so they are constants, never ad-hoc strings.
@@ -83,15 +90,6 @@ def _dead(reason: str, detail: str) -> ParsedMessage:
     return ParsedMessage(reason=reason, detail=detail[:DETAIL_MAX_CHARS])
 
 
-def _is_utf8_encodable(text: str) -> bool:
-    # json.loads accepts lone surrogates ("\ud800"), which Postgres cannot store.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def parse_message(value: bytes | None, *, topic: str, partition: int, offset: int) -> ParsedMessage:
     """One Kafka record value, as docs/contracts.md defines it.
 
@@ -134,12 +132,15 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
         return _dead(REASON_MISSING_TEXT, "text is missing or null")
     if not isinstance(text, str):
         return _dead(REASON_INVALID_TEXT, f"text is a JSON {type(text).__name__}, expected a string")
-    if "\x00" in text or not _is_utf8_encodable(text):
-        return _dead(REASON_INVALID_TEXT, "text contains NUL or an unpaired surrogate")
     text = text.strip()
-    if not text:
+    # No minimum length here: the form's minimum is for people typing; a message from
+    # another system (the classic demo's producer, say) is scored whatever its length.
+    problem = text_problem(text, min_chars=1)
+    if problem == TEXT_UNSTORABLE:
+        return _dead(REASON_INVALID_TEXT, "text contains NUL or an unpaired surrogate")
+    if problem == TEXT_EMPTY:
         return _dead(REASON_EMPTY_TEXT, "text is empty after trimming")
-    if len(text) > MAX_TEXT_CHARS:
+    if problem == TEXT_TOO_LONG:
         return _dead(REASON_TEXT_TOO_LONG, f"text has {len(text)} characters, limit {MAX_TEXT_CHARS}")
     return ParsedMessage(complaint_id=complaint_id, text=text, source=source)
 

@@ -17,7 +17,8 @@ from triage_app import errors, selectors, services
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import Complaint
 from triage_app.ratelimit import rate_limit_hit
-from triage_app.validation import complaint_input_validate
+from triage_app.validation import EMAIL_MAX_CHARS, complaint_input_validate
+from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
 
 def exception_handler(exc, context):
@@ -46,8 +47,8 @@ def rate_limited_response(retry_after: int) -> Response:
 
 
 ComplaintIn = inline_serializer("ComplaintIn", {
-    "text": serializers.CharField(min_length=10, max_length=5000),
-    "email": serializers.EmailField(required=False),
+    "text": serializers.CharField(min_length=MIN_TEXT_CHARS, max_length=MAX_TEXT_CHARS),
+    "email": serializers.EmailField(required=False, max_length=EMAIL_MAX_CHARS),
 })
 ComplaintCreated = inline_serializer("ComplaintCreated", {
     "id": serializers.UUIDField(), "tracking_code": serializers.CharField(),

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 
 from triage_app import errors
 from triage_app.errors import InvalidInput
-from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core import messages
 
 EMAIL_MAX_CHARS = 254
 
@@ -23,14 +23,12 @@ class ComplaintInput:
     email: str | None
 
 
-def _storable(value: str) -> bool:
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+TEXT_MESSAGES = {
+    messages.TEXT_EMPTY: errors.TEXT_REQUIRED,
+    messages.TEXT_UNSTORABLE: errors.TEXT_UNSTORABLE,
+    messages.TEXT_TOO_SHORT: errors.TEXT_TOO_SHORT,
+    messages.TEXT_TOO_LONG: errors.TEXT_TOO_LONG,
+}
 
 
 def complaint_input_validate(*, data: object) -> ComplaintInput:
@@ -46,14 +44,9 @@ def complaint_input_validate(*, data: object) -> ComplaintInput:
         problems["text"] = [errors.TEXT_NOT_STRING]
     else:
         text = text.strip()
-        if not text:
-            problems["text"] = [errors.TEXT_REQUIRED]
-        elif not _storable(text):
-            problems["text"] = [errors.TEXT_UNSTORABLE]
-        elif len(text) < MIN_TEXT_CHARS:
-            problems["text"] = [errors.TEXT_TOO_SHORT]
-        elif len(text) > MAX_TEXT_CHARS:
-            problems["text"] = [errors.TEXT_TOO_LONG]
+        problem = messages.text_problem(text)
+        if problem is not None:
+            problems["text"] = [TEXT_MESSAGES[problem]]
 
     email = data.get("email")
     if email is not None and not isinstance(email, str):
@@ -64,7 +57,7 @@ def complaint_input_validate(*, data: object) -> ComplaintInput:
             try:
                 # Django's validator accepts up to 320 characters; the column holds 254
                 # (RFC 5321's limit on a path), and a longer one would fail the insert.
-                if not _storable(email) or len(email) > EMAIL_MAX_CHARS:
+                if not messages.text_storable(email) or len(email) > EMAIL_MAX_CHARS:
                     raise ValidationError(errors.EMAIL_INVALID)
                 validate_email(email)
             except ValidationError:

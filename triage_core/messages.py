@@ -13,3 +13,35 @@ KAFKA_NAMESPACE = uuid.UUID("6f1c2a52-5f0e-4d57-9a51-2b8f1f0a7c3e")
 
 def classic_complaint_id(topic: str, partition: int, offset: int) -> str:
     return str(uuid.uuid5(KAFKA_NAMESPACE, f"{topic}:{partition}:{offset}"))
+
+
+# What can be wrong with a complaint's text, wherever it arrives (form, API, bulk file,
+# Kafka). Each entry point words the problem for its own audience.
+TEXT_EMPTY = "empty"
+TEXT_UNSTORABLE = "unstorable"
+TEXT_TOO_SHORT = "too_short"
+TEXT_TOO_LONG = "too_long"
+
+
+def text_storable(text: str) -> bool:
+    """False for what Postgres cannot store in a text column: NUL, unpaired surrogates."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text_problem(text: str, *, min_chars: int = MIN_TEXT_CHARS) -> str | None:
+    """The problem with an already-trimmed complaint text, or None when it is fine."""
+    if not text:
+        return TEXT_EMPTY
+    if not text_storable(text):
+        return TEXT_UNSTORABLE
+    if len(text) < min_chars:
+        return TEXT_TOO_SHORT
+    if len(text) > MAX_TEXT_CHARS:
+        return TEXT_TOO_LONG
+    return None

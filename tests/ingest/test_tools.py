@@ -54,3 +54,10 @@ def test_bulk_import_reads_csv_text_column(tmp_path):
     rows = [bulk_import.check(r) for r in bulk_import.read_rows(path)]
     assert rows[0].text == "My order came late, again." and rows[0].problem is None
     assert rows[1].problem == bulk_import.ROW_NO_TEXT
+
+
+def test_bulk_import_skips_text_postgres_cannot_store(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"text": "a NUL \u0000 inside a long enough text"}) + "\n")
+    (row,) = [bulk_import.check(r) for r in bulk_import.read_rows(path)]
+    assert row.problem == bulk_import.ROW_UNSTORABLE
