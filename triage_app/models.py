@@ -139,7 +139,9 @@ class Score(ScoreColumns):
     class Meta:
         db_table = "triage_score"
         indexes = [
-            models.Index(fields=["-priority", "compound"], name="triage_score_rank_idx"),
+            # The queue's order (selectors.complaint_queue), so a dashboard reads the top
+            # of the ranking instead of sorting every open score.
+            models.Index(fields=["-escalated", "-priority", "compound"], name="triage_score_queue_idx"),
             models.Index(fields=["scored_at"], name="triage_score_scored_at_idx"),
         ]
 
