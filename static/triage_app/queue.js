@@ -108,12 +108,18 @@
 
   async function act(id, action) {
     showMessage("");
-    const response = await fetch("/api/staff/complaints/" + encodeURIComponent(id) + "/" + action + "/", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
-      body: "{}",
-    });
+    let response;
+    try {
+      response = await fetch("/api/staff/complaints/" + encodeURIComponent(id) + "/" + action + "/", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
+        body: "{}",
+      });
+    } catch (e) {
+      showMessage("The server could not be reached; nothing was changed. Try again.");
+      return;
+    }
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) {
@@ -123,18 +129,38 @@
     upsert([data]);
   }
 
+  // Live items that arrive while a full load is in flight: the load's snapshot may be
+  // older than they are, so they are applied again on top of it.
+  let loadSeq = 0;
+  let pushedDuringLoad = null;
+
   function upsert(newItems) {
     for (const item of newItems) items.set(item.id, item);
+    if (pushedDuringLoad) pushedDuringLoad.push(...newItems);
     render();
   }
 
   async function load() {
+    const seq = ++loadSeq;
+    pushedDuringLoad = [];
     const params = new URLSearchParams(currentFilters());
-    const response = await fetch("/api/queue/?" + params.toString(), { credentials: "same-origin" });
-    if (!response.ok) { showMessage("Could not load the queue (" + response.status + ")."); return; }
+    let response;
+    try {
+      response = await fetch("/api/queue/?" + params.toString(), { credentials: "same-origin" });
+    } catch (e) {
+      if (seq === loadSeq) pushedDuringLoad = null;
+      showMessage("Could not load the queue (the server is unreachable).");
+      return;
+    }
+    if (seq !== loadSeq) return;  // a newer load (filter change, refresh) owns the list
+    if (!response.ok) { pushedDuringLoad = null; showMessage("Could not load the queue (" + response.status + ")."); return; }
     const data = await response.json();
+    if (seq !== loadSeq) return;
+    const pushed = pushedDuringLoad;
+    pushedDuringLoad = null;
     items.clear();
-    upsert(data.results);
+    for (const item of data.results) items.set(item.id, item);
+    upsert(pushed);
   }
 
   function connect() {
