@@ -228,26 +228,38 @@ def score_frame(frame: pd.DataFrame, client: ScoringClient, shadow_model: str | 
     """
     answers: dict[tuple[str, str], ModelAnswer] = {}  # (model, complaint id) -> answer
     texts = dict(zip(frame["complaint_id"], frame["text"]))
-    wanted: dict[str, list[str]] = {}
+
+    def score(wanted: Mapping[str, list[str]]) -> None:
+        calls = [(model, chunk) for model, ids in wanted.items()
+                 for chunk in _chunks(list(dict.fromkeys(ids)), client.settings.batch_size)]
+        for (model, chunk), answer in zip(calls, client.predict_many(
+                [(model, [{"id": i, "text": texts[i]} for i in chunk]) for model, chunk in calls])):
+            answers.update({(model, i): answer for i in chunk})
+
+    serving: dict[str, list[str]] = {}
     for complaint_id, model in zip(frame["complaint_id"], frame["model"]):
         if model is not None:
-            wanted.setdefault(model, []).append(complaint_id)
+            serving.setdefault(model, []).append(complaint_id)
+    score(serving)  # a failure here fails the batch: no complaint gets a made-up score
     if shadow_model:
-        wanted.setdefault(shadow_model, []).extend(
-            cid for cid, model in zip(frame["complaint_id"], frame["model"]) if model is not None)
-    calls = [(model, chunk) for model, ids in wanted.items()
-             for chunk in _chunks(list(dict.fromkeys(ids)), client.settings.batch_size)]
-    for (model, chunk), answer in zip(calls, client.predict_many(
-            [(model, [{"id": i, "text": texts[i]} for i in chunk]) for model, chunk in calls])):
-        answers.update({(model, i): answer for i in chunk})
+        # Complaints the shadow model already scored as their serving model are not sent again.
+        missing = [cid for cid, model in zip(frame["complaint_id"], frame["model"])
+                   if model is not None and (shadow_model, cid) not in answers]
+        try:
+            score({shadow_model: missing} if missing else {})
+        except (ScoringUnavailable, ScoringProtocolError) as exc:
+            # A shadow is compared, never served: its failure must not stop serving. The
+            # complaints of this batch simply get no shadow score (nothing is made up).
+            log.warning("shadow model %r not scored in this batch, serving scores unaffected: %s",
+                        shadow_model, str(exc).splitlines()[0])
 
-    serving = [_score_values(answers[(m, i)] if m is not None else None, i)
-               for i, m in zip(frame["complaint_id"], frame["model"])]
+    served = [_score_values(answers[(m, i)] if m is not None else None, i)
+              for i, m in zip(frame["complaint_id"], frame["model"])]
     shadow = [_score_values(answers.get((shadow_model, i)) if shadow_model and m is not None else None, i)
               for i, m in zip(frame["complaint_id"], frame["model"])]
     out = frame.reset_index(drop=True).copy()
     for n, field in enumerate(SCORE_FIELDS):
-        out[field.name] = [row[n] for row in serving]
+        out[field.name] = [row[n] for row in served]
         out[SHADOW_PREFIX + field.name] = [row[n] for row in shadow]
     return out
 
