@@ -14,6 +14,22 @@ from triage_app.management.commands.score_listener import Command, notification_
 
 A, B = "6d1f0c52-9c77-4d0f-9f7e-0b1d1c6f2a11", "0b8e7a2c-3c1d-4b59-8d8e-5f6a7b8c9d0e"
 
+def start_listener():
+    """The listener in a thread, until one notification is handled or `stop` is set."""
+    ready, stop = threading.Event(), threading.Event()
+    handled = []
+
+    def listen():
+        try:
+            handled.append(Command().listen(stop=stop, max_notifications=1, ready=ready))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    return ready, stop, handled, thread
+
+
 @pytest.mark.parametrize("payload, ids", [
     (f'{{"ids": ["{A}", "{B}"], "escalated": ["{A}"]}}', [A, B]),
     ("not json", []), ('{"ids": "a"}', []), ("[1, 2]", []), (f'{{"ids": ["{A}", 3]}}', [A]),
@@ -31,17 +47,7 @@ def test_listener_pushes_what_a_real_notify_names():
     complaint = complaint_make()
     score_make(complaint=complaint, compound=-0.8, priority=70, escalated=True)
 
-    ready, stop = threading.Event(), threading.Event()
-    handled = []
-
-    def listen():
-        try:
-            handled.append(Command().listen(stop=stop, max_notifications=1, ready=ready))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=listen)
-    thread.start()
+    ready, stop, handled, thread = start_listener()
     try:
         assert ready.wait(10)
         db = settings.DATABASES["default"]
@@ -75,17 +81,7 @@ def test_a_database_error_while_handling_costs_a_reconnect_not_the_listener(monk
         return 1
 
     monkeypatch.setattr(score_listener, "scored_notification_handle", flaky_handle)
-    ready, stop = threading.Event(), threading.Event()
-    handled = []
-
-    def listen():
-        try:
-            handled.append(Command().listen(stop=stop, max_notifications=1, ready=ready))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=listen)
-    thread.start()
+    ready, stop, handled, thread = start_listener()
     db = settings.DATABASES["default"]
     try:
         for attempt in range(2):
