@@ -19,7 +19,7 @@ status:
 test: setup  ## the whole suite: unit tests, then the end-to-end and browser tests on the real stack
 	bash scripts/run_tests.sh
 
-test-unit: setup
+test-unit: up  ## the fast part of the suite (it still needs the stack's migrated Postgres)
 	$(PY) -m pytest -m "not e2e and not browser"
 
 eval: setup  ## model quality table (Pearson r, F1) on the human-rated corpora
