@@ -28,3 +28,4 @@ eval: setup  ## model quality table (Pearson r, F1) on the human-rated corpora
 bench: up  ## throughput / latency benchmarks with in-run baselines
 	$(PY) bench/bench_scoring.py
 	$(PY) bench/bench_pipeline.py
+	$(PY) bench/bench_live.py
