@@ -285,21 +285,40 @@ def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) 
 
 
 def complaints_reevaluate(*, policy: EscalationPolicy, complaint_ids: Iterable | None = None) -> int:
-    """Re-rank open complaints under `policy`; returns how many rows changed."""
+    """Re-rank open complaints under `policy`; returns how many rows changed.
+
+    Reads plain tuples and writes with one COPY + UPDATE: an admin's policy change may
+    re-rank hundreds of thousands of open complaints, and model instances with
+    bulk_update's CASE expressions took minutes for 800k rows where this takes seconds.
+    """
     core_policy = policy_as_core(policy)
     scores = Score.objects.exclude(complaint__status=Complaint.Status.RESOLVED)
     if complaint_ids is not None:
         scores = scores.filter(complaint_id__in=list(complaint_ids))
     changed = []
-    for score in scores.only("complaint_id", "compound", "signals", "category", "priority",
-                             "escalated", "policy_version").iterator(chunk_size=2000):
-        result = evaluate(compound=score.compound, signals=score.signals, category=score.category,
-                          policy=core_policy)
-        if (score.priority, score.escalated, score.policy_version) != (result.priority, result.escalated, policy.version):
-            score.priority, score.escalated, score.policy_version = result.priority, result.escalated, policy.version
-            changed.append(score)
-    Score.objects.bulk_update(changed, ["priority", "escalated", "policy_version"], batch_size=1000)
+    for complaint_id, compound, signals, category, priority, escalated, version in scores.values_list(
+            "complaint_id", "compound", "signals", "category", "priority", "escalated", "policy_version",
+    ).iterator(chunk_size=10000):
+        result = evaluate(compound=compound, signals=signals, category=category, policy=core_policy)
+        if (priority, escalated, version) != (result.priority, result.escalated, policy.version):
+            changed.append((complaint_id, result.priority, result.escalated))
+    _scores_rerank(changed, policy_version=policy.version)
     return len(changed)
+
+
+def _scores_rerank(rows: Sequence[tuple], *, policy_version: int) -> None:
+    if not rows:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE score_rerank (complaint_id uuid PRIMARY KEY, priority float8,"
+                       " escalated bool) ON COMMIT DROP")
+        with cursor.copy("COPY score_rerank (complaint_id, priority, escalated) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute("UPDATE triage_score s SET priority = r.priority, escalated = r.escalated,"
+                       " policy_version = %s FROM score_rerank r WHERE s.complaint_id = r.complaint_id",
+                       [policy_version])
+        cursor.execute("DROP TABLE score_rerank")
 
 
 def scores_reevaluate_stale(*, complaint_ids: Sequence) -> int:
