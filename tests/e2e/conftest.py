@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,17 @@ def submit(api: requests.Session, text: str, **extra: Any) -> requests.Response:
     return api.post(f"{WEB}/api/complaints/", json={"text": text, **extra}, timeout=30)
 
 
-def scored_count(db: psycopg.Connection, ids: list[str]) -> int:
-    row = db.execute("SELECT count(*) FROM triage_score WHERE complaint_id = ANY(%s::uuid[])", (ids,)).fetchone()
+def submit_many(api: requests.Session, prefix: str, count: int) -> dict[str, str]:
+    """Submit `count` unique complaints through the API; their texts by complaint id."""
+    submitted = {}
+    for n in range(count):
+        text = unique_text(f"{prefix}-{n}")
+        response = submit(api, text)
+        assert response.status_code == 201, response.text
+        submitted[response.json()["id"]] = text
+    return submitted
+
+
+def scored_count(db: psycopg.Connection, ids: Sequence[str]) -> int:
+    row = db.execute("SELECT count(*) FROM triage_score WHERE complaint_id = ANY(%s::uuid[])", (list(ids),)).fetchone()
     return row[0]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from datetime import datetime, timezone
 
 import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
+from ingest.producer import complaint_message as producer_message
 from triage_core.config import addresses
 from triage_core.messages import classic_complaint_id
 
@@ -17,7 +19,8 @@ from triage_core.messages import classic_complaint_id
 def complaint_message(text: str, *, source: str = "loadgen") -> tuple[str, bytes, bytes]:
     """A new-format message: (complaint id, key, value)."""
     cid = str(uuid.uuid4())
-    value = json.dumps({"id": cid, "text": text, "source": source, "submitted_at": "2026-01-01T00:00:00Z"})
+    value = producer_message(complaint_id=cid, text=text, source=source,
+                             submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
     return cid, cid.encode(), value.encode()
 
 
@@ -60,10 +63,6 @@ def produce_sentinels() -> list[str]:
         [(part, offset)] = produce([(None, json.dumps({"data": f"sentinel {uuid.uuid4()}"}).encode())], partition=p)
         ids.append(classic_complaint_id(addresses().kafka_topic, part, offset))
     return ids
-
-
-def scored(db: psycopg.Connection, ids: Sequence[str]) -> int:
-    return db.execute("SELECT count(*) FROM triage_score WHERE complaint_id = ANY(%s::uuid[])", (list(ids),)).fetchone()[0]
 
 
 def set_experiment(db: psycopg.Connection, arms: list[dict], shadow_model: str | None = None) -> int:

@@ -12,8 +12,8 @@ import requests
 
 from streaming import transform
 from streaming.scoring import SCORING_UNAVAILABLE
-from tests.e2e.conftest import unique_text, wait_for
-from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels, scored,
+from tests.e2e.conftest import scored_count, unique_text, wait_for
+from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels,
                                          set_experiment)
 from triage_core.config import addresses, var_dir
 from triage_core.messages import classic_complaint_id
@@ -43,12 +43,12 @@ def test_kill_9_with_5000_in_flight_scores_each_exactly_once(db, stack):
     # through `stack.py stop` first costs a Python start-up, and the stream would
     # finish the work meanwhile. stack.stop then only records it as stopped.
     os.killpg(int((var_dir() / "run" / "stream.pid").read_text()), signal.SIGKILL)
-    at_kill = scored(db, ids)
+    at_kill = scored_count(db, ids)
     stack.stop("stream", kill=True)
     assert at_kill < total, "the kill must land with complaints still in flight"
 
     stack.start("stream")
-    wait_for(lambda: scored(db, ids) == total, timeout=300, interval=1, what=f"all {total} complaints scored")
+    wait_for(lambda: scored_count(db, ids) == total, timeout=300, interval=1, what=f"all {total} complaints scored")
     time.sleep(3)  # a duplicate would show up in the batch after the last one
     per_text = db.execute("""SELECT count(DISTINCT c.text), count(c.id), count(s.complaint_id)
                              FROM triage_complaint c LEFT JOIN triage_score s ON s.complaint_id = c.id
@@ -63,9 +63,9 @@ def test_scoring_outage_fails_batches_until_the_service_returns_and_makes_up_not
     ids = [cid for cid, _, _ in messages]
     produce([(key, value) for _, key, value in messages])
     time.sleep(20)
-    assert scored(db, ids) == 0, "a complaint was scored while the scoring service was down"
+    assert scored_count(db, ids) == 0, "a complaint was scored while the scoring service was down"
     stack.start("scoring")
-    wait_for(lambda: scored(db, ids) == len(ids), timeout=180, interval=1, what="the outage's complaints scored")
+    wait_for(lambda: scored_count(db, ids) == len(ids), timeout=180, interval=1, what="the outage's complaints scored")
 
     with STREAM_LOG.open("rb") as log:
         log.seek(log_start)
@@ -99,7 +99,7 @@ def test_poison_messages_are_dead_lettered_and_the_good_ones_around_them_scored(
     positions = produce(records, partition=0)  # one partition: interleaved in this exact order
     poison_positions = [positions[2 * n + 1] for n in range(len(poison))]
 
-    wait_for(lambda: scored(db, [cid for cid, _, _ in good]) == len(good), timeout=90, what="the good complaints scored")
+    wait_for(lambda: scored_count(db, [cid for cid, _, _ in good]) == len(good), timeout=90, what="the good complaints scored")
     topic = addresses().kafka_topic
 
     def dead() -> dict:
@@ -126,14 +126,14 @@ def test_a_split_changed_mid_stream_applies_from_the_next_batch_and_replays_keep
         first = [complaint_message(unique_text(f"SPLIT-OLD-{n}")) for n in range(40)]
         produce([(key, value) for _, key, value in first])
         first_ids = [cid for cid, _, _ in first]
-        wait_for(lambda: scored(db, first_ids) == 40, timeout=90, what="the first group scored")
+        wait_for(lambda: scored_count(db, first_ids) == 40, timeout=90, what="the first group scored")
 
         v_new = set_experiment(db, [{"label": "A", "model": "vader", "weight": 0},
                                     {"label": "B", "model": second_model, "weight": 100}], shadow_model="vader")
         second = [complaint_message(unique_text(f"SPLIT-NEW-{n}")) for n in range(40)]
         produce([(key, value) for _, key, value in second])
         second_ids = [cid for cid, _, _ in second]
-        wait_for(lambda: scored(db, second_ids) == 40, timeout=90, what="the second group scored")
+        wait_for(lambda: scored_count(db, second_ids) == 40, timeout=90, what="the second group scored")
 
         def arms(ids):
             return db.execute("SELECT complaint_id::text, arm, model_name, experiment_version, scored_at"
@@ -150,7 +150,7 @@ def test_a_split_changed_mid_stream_applies_from_the_next_batch_and_replays_keep
         # under the new split they would route to B, but their stored score stands.
         produce([(key, value) for _, key, value in first])
         sentinels = produce_sentinels()
-        wait_for(lambda: scored(db, sentinels) == len(sentinels), timeout=90, what="the stream to pass the replay")
+        wait_for(lambda: scored_count(db, sentinels) == len(sentinels), timeout=90, what="the stream to pass the replay")
         assert sorted(arms(first_ids)) == before_replay
     finally:
         arms_then, shadow_then = original or ([{"label": "A", "model": "vader", "weight": 100}], None)
