@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
+import hashlib
 import os
 import shutil
 import signal
@@ -163,6 +165,7 @@ def postgres_can_reach(folder: Path) -> bool:
     return pg_run("test", "-x", str(probe), check=False).returncode == 0
 
 
+@functools.cache
 def pg_home() -> Path:
     """var/ when the postgres user can reach it; else a folder of its own keyed by this checkout.
 
@@ -171,19 +174,11 @@ def pg_home() -> Path:
     """
     if postgres_can_reach(VAR):
         return VAR
-    import hashlib
-
     return Path("/var/lib/triage") / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
 
 
-PG_HOME = None
-
-
 def pg_data() -> Path:
-    global PG_HOME
-    if PG_HOME is None:
-        PG_HOME = pg_home()
-    return PG_HOME / "pgdata"
+    return pg_home() / "pgdata"
 
 
 def pg_socket_dir() -> Path:

@@ -77,6 +77,11 @@ def _staff_action(complaint_id) -> Iterator[Complaint]:
         transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
 
 
+def _refuse_if_resolved(complaint: Complaint) -> None:
+    if complaint.status == Complaint.Status.RESOLVED:
+        raise ActionRefused(errors.ALREADY_RESOLVED)
+
+
 def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> None:
     if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
         raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
@@ -84,8 +89,7 @@ def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> N
 
 def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
     with _staff_action(complaint_id) as complaint:
-        if complaint.status == Complaint.Status.RESOLVED:
-            raise ActionRefused(errors.ALREADY_RESOLVED)
+        _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
         if complaint.claimed_by_id == by.pk:
             return complaint
@@ -99,8 +103,7 @@ def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
 
 def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
     with _staff_action(complaint_id) as complaint:
-        if complaint.status == Complaint.Status.RESOLVED:
-            raise ActionRefused(errors.ALREADY_RESOLVED)
+        _refuse_if_resolved(complaint)
         if complaint.claimed_by_id != by.pk:
             raise ActionRefused(errors.NOT_YOUR_CLAIM)
         complaint.claimed_by = None
@@ -114,8 +117,7 @@ def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
 
 def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
     with _staff_action(complaint_id) as complaint:
-        if complaint.status == Complaint.Status.RESOLVED:
-            raise ActionRefused(errors.ALREADY_RESOLVED)
+        _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
         complaint.claimed_by = by
         complaint.resolved_at = timezone.now()
