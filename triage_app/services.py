@@ -18,7 +18,7 @@ from ingest.producer import ComplaintPublisher, complaint_message, get_publisher
 from triage_app import errors, live
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPolicy, Experiment, OutboxEntry, Score
-from triage_app.selectors import policy_as_core, user_display_name
+from triage_app.selectors import policy_as_core, policy_current, user_display_name
 from triage_core.config import addresses
 from triage_core.priority import evaluate
 from triage_core.routing import validate_arms
@@ -329,7 +329,7 @@ def scores_reevaluate_stale(*, complaint_ids: Sequence) -> int:
     The stream reads the policy when a micro-batch starts; an admin change committed
     while that batch ran would otherwise leave its rows on the old thresholds.
     """
-    policy = EscalationPolicy.objects.order_by("-version").first()
+    policy = policy_current()
     if policy is None:
         return 0
     stale = Score.objects.filter(complaint_id__in=list(complaint_ids), policy_version__lt=policy.version)
