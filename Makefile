@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STACK := $(PY) scripts/stack.py
 
-.PHONY: up down status test test-unit eval bench setup
+.PHONY: up down status test test-unit eval train corpora bench setup
 
 setup:  ## install what is missing: Debian packages, .venv, Kafka + Spark connector jars, npm libs
 	bash scripts/bootstrap.sh
@@ -22,8 +22,15 @@ test: setup  ## the whole suite: unit tests, then the end-to-end and browser tes
 test-unit: up  ## the fast part of the suite (it still needs the stack's migrated Postgres)
 	$(PY) -m pytest -m "not e2e and not browser"
 
-eval: setup  ## model quality table (Pearson r, F1) on the human-rated corpora
+eval: setup  ## model quality: held-out and leave-one-source-out AUC, r vs human ratings, dev-set F1 (docs/evaluation.md)
+	$(PY) -m scoring_service.triage_v2.evaluate --output docs/evaluation.md
 	$(PY) -m scoring_service.eval
+
+train: setup  ## retrain triage 2.0 from the committed corpora (deterministic, ~3 min)
+	$(PY) -m scoring_service.triage_v2.train
+
+corpora:  ## rebuild scoring_service/data/corpora from fetched repository snapshots (docs/data.md)
+	$(PY) -m scoring_service.datasets.build
 
 bench: up  ## throughput / latency benchmarks with in-run baselines
 	$(PY) bench/bench_scoring.py

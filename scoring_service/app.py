@@ -14,10 +14,12 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from scoring_service import metrics
-from scoring_service.models import DEFAULT_MODEL, ScoringModel, load_models
+from scoring_service.models import (
+    DEFAULT_MODEL, ModelRegistry, ScoringModel, UnknownModel, UnknownVersion, load_models,
+)
 from scoring_service.validation import (
     ERR_BODY_TOO_LARGE, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAUTHORIZED,
-    ERR_UNKNOWN_MODEL, BadRequest, batch_instances, classic_text,
+    ERR_UNKNOWN_MODEL, ERR_UNKNOWN_VERSION, BadRequest, batch_instances, classic_text,
     json_object,
 )
 from triage_core.config import addresses
@@ -31,11 +33,11 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str | None = None) -> Flask:
+def create_app(*, models: ModelRegistry | None = None, token: str | None = None) -> Flask:
     """The service. `models` and `token` default to the loaded models and SCORING_TOKEN."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    served = dict(models) if models is not None else dict(load_models())
+    served = models if models is not None else load_models()
     required_token = addresses().scoring_token if token is None else token
 
     def error(message: str, status: int, endpoint: str) -> tuple[Response, int]:
@@ -57,6 +59,19 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
     @app.errorhandler(BadRequest)
     def bad_request(exc: BadRequest):
         return error(exc.message, exc.status, request.endpoint or "unknown")
+
+    # The model and version come from the path: the 404 names what the caller asked
+    # for, but the metric is labelled by route and constant only (any string a caller
+    # invents would otherwise become a new Prometheus series).
+    @app.errorhandler(UnknownModel)
+    def unknown_model(exc: UnknownModel):
+        metrics.ERRORS.labels(request.endpoint or "unknown", ERR_UNKNOWN_MODEL).inc()
+        return jsonify(error=ERR_UNKNOWN_MODEL, model=exc.name, known=exc.known), 404
+
+    @app.errorhandler(UnknownVersion)
+    def unknown_version(exc: UnknownVersion):
+        metrics.ERRORS.labels(request.endpoint or "unknown", ERR_UNKNOWN_VERSION).inc()
+        return jsonify(error=ERR_UNKNOWN_VERSION, model=exc.name, version=exc.version, known=exc.known), 404
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -80,7 +95,7 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
 
     @app.get("/readyz")
     def readyz():
-        return jsonify(status="ready", models=sorted(served))
+        return jsonify(status="ready", models=served.names())
 
     @app.get("/metrics")
     def prometheus():
@@ -90,7 +105,7 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
     @app.post("/predict")
     def predict_classic():
         text = classic_text(body())
-        model = served[DEFAULT_MODEL]
+        model = served.default(DEFAULT_MODEL)
         started = time.perf_counter()
         scores = model.polarity_scores(text)
         metrics.LATENCY.labels(model.name).observe(time.perf_counter() - started)
@@ -100,18 +115,32 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
 
     @app.get("/v1/models")
     def list_models():
-        return jsonify(models=[
-            {"name": m.name, "version": m.version, "description": m.description,
-             "default": m.name == DEFAULT_MODEL}
-            for m in served.values()
+        listed = []
+        for name in served.names():
+            versions = served.versions(name)
+            listed.append({"name": name, "version": versions[0].version, "description": versions[0].description,
+                           "default": name == DEFAULT_MODEL, "versions": [m.version for m in versions]})
+        return jsonify(models=listed)
+
+    @app.get("/v1/models/<name>/versions")
+    def list_versions(name: str):
+        versions = served.versions(name)
+        return jsonify(model=name, default=versions[0].version, versions=[
+            {"version": m.version, "description": m.description, "default": m is versions[0]}
+            for m in versions
         ])
 
     @app.post("/v1/models/<name>:predict")
     def predict_batch(name: str):
-        model = served.get(name)
-        if model is None:
-            metrics.ERRORS.labels("predict_batch", ERR_UNKNOWN_MODEL).inc()
-            return jsonify(error=ERR_UNKNOWN_MODEL, model=name, known=sorted(served)), 404
+        return predict_with(served.default(name), endpoint="predict_batch")
+
+    # The string converter takes anything but "/", so "1.0.0+1a2b3c4d" (dots and "+")
+    # matches and the literal ":predict" after it still ends the rule.
+    @app.post("/v1/models/<name>/versions/<version>:predict")
+    def predict_version(name: str, version: str):
+        return predict_with(served.version(name, version), endpoint="predict_version")
+
+    def predict_with(model: ScoringModel, *, endpoint: str) -> Response:
         instances = batch_instances(body())
         good = [inst for inst in instances if inst.error is None]
         started = time.perf_counter()
@@ -122,10 +151,10 @@ def create_app(*, models: Mapping[str, ScoringModel] | None = None, token: str |
             if inst.error is None:
                 predictions.append({"id": inst.id, **next(scored)})
             else:
-                metrics.ERRORS.labels("predict_batch", inst.error).inc()
+                metrics.ERRORS.labels(endpoint, inst.error).inc()
                 predictions.append({"id": inst.id, "error": inst.error})
         metrics.TEXTS.labels(model.name).inc(len(good))
-        metrics.REQUESTS.labels("predict_batch", model.name, "200").inc()
+        metrics.REQUESTS.labels(endpoint, model.name, "200").inc()
         return jsonify(model=model.name, version=model.version, predictions=predictions)
 
     return app

@@ -2,28 +2,22 @@
 
 Every model answers a batch of texts with the same core fields (compound, neg, neu,
 pos, label) so that any version can stand in for another (the KServe V1 idea);
-`triage` adds its own fields.
+`triage` adds its own fields. A name may be served in several versions at once
+(`triage` 1.0 and 2.0), so an experiment can compare them; the newest is the name's
+default.
 """
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from scoring_service.labels import NEGATIVE_AT, POSITIVE_AT, sentiment_label  # noqa: F401  (re-exported)
+from scoring_service.triage import TriageModel
+from scoring_service.triage_v2.model import TriageModelV2
 from scoring_service.vader import LEXICON_PATH, Vader
 
 DEFAULT_MODEL = "vader"
-# VADER's own convention for the compound score (vaderSentiment README).
-POSITIVE_AT = 0.05
-NEGATIVE_AT = -0.05
-
-
-def sentiment_label(compound: float) -> str:
-    if compound >= POSITIVE_AT:
-        return "positive"
-    if compound <= NEGATIVE_AT:
-        return "negative"
-    return "neutral"
 
 
 class ScoringModel(Protocol):
@@ -59,10 +53,79 @@ class VaderModel:
         return out
 
 
-def load_models() -> Mapping[str, ScoringModel]:
-    """Every served model, loaded now (readiness means they are all in memory)."""
-    from scoring_service.triage import TriageModel
+def release_of(version: str) -> str:
+    """The part of a version before "+": "2.0.0+1a2b3c4d" -> "2.0.0" (semver build metadata)."""
+    return version.split("+", 1)[0]
 
+
+def _release_order(version: str) -> tuple[int, ...]:
+    # Numeric, so 10.0.0 is newer than 9.0.0; a version that is not dotted numbers is a
+    # bug in a model and fails when the registry is built, not on a request.
+    return tuple(int(part) for part in release_of(version).split("."))
+
+
+class UnknownModel(LookupError):
+    def __init__(self, name: str, known: Sequence[str]):
+        super().__init__(name)
+        self.name = name
+        self.known = list(known)
+
+
+class UnknownVersion(LookupError):
+    def __init__(self, name: str, version: str, known: Sequence[str]):
+        super().__init__(f"{name}@{version}")
+        self.name = name
+        self.version = version
+        self.known = list(known)
+
+
+class ModelRegistry:
+    """Every served model by name, each name with its versions, newest first.
+
+    A name serves at most one build of a release ("1.0.0"), so a caller may name a
+    version by its release alone and it is never ambiguous; two builds of one release
+    are refused when the registry is built.
+    """
+
+    def __init__(self, models: Iterable[ScoringModel]):
+        by_name: dict[str, list[ScoringModel]] = {}
+        for model in models:
+            by_name.setdefault(model.name, []).append(model)
+        for name, versions in by_name.items():
+            versions.sort(key=lambda m: _release_order(m.version), reverse=True)
+            releases = [_release_order(m.version) for m in versions]
+            if len(set(releases)) != len(releases):
+                raise ValueError(f"model {name!r} has two builds of one release: {[m.version for m in versions]}")
+        self._by_name: dict[str, tuple[ScoringModel, ...]] = {name: tuple(v) for name, v in by_name.items()}
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def versions(self, name: str) -> tuple[ScoringModel, ...]:
+        """The versions of `name`, newest (the default) first; UnknownModel if none."""
+        found = self._by_name.get(name)
+        if found is None:
+            raise UnknownModel(name, self.names())
+        return found
+
+    def default(self, name: str) -> ScoringModel:
+        return self.versions(name)[0]
+
+    def version(self, name: str, version: str) -> ScoringModel:
+        """`name` at `version`, given in full ("1.0.0+abcd1234") or by its release ("1.0.0")."""
+        versions = self.versions(name)
+        for model in versions:
+            if version in (model.version, release_of(model.version)):
+                return model
+        raise UnknownVersion(name, version, [m.version for m in versions])
+
+
+def load_models() -> ModelRegistry:
+    """Every served model, loaded now (readiness means they are all in memory)."""
     vader = VaderModel()
-    triage = TriageModel.load(vader=vader.vader)
-    return {vader.name: vader, triage.name: triage}
+    # One VADER for all: its memo of resolved tokens is then warmed by every model.
+    return ModelRegistry([
+        vader,
+        TriageModel.load(vader=vader.vader),
+        TriageModelV2.load(vader=vader.vader),
+    ])

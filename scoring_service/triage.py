@@ -34,7 +34,7 @@ from nltk.sentiment.util import mark_negation
 from nltk.stem.porter import PorterStemmer
 from nltk.tokenize.casual import TweetTokenizer
 
-from scoring_service.models import sentiment_label
+from scoring_service.labels import sentiment_label
 from scoring_service.vader import Vader
 from triage_core.priority import Policy, evaluate
 

@@ -7,6 +7,7 @@ of a batch come back as that instance's `error`, and the rest of the batch is sc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,12 +27,21 @@ ERR_TEXT_MISSING = "field 'text' is required"
 ERR_TEXT_NOT_STRING = "text must be a string"
 ERR_TEXT_EMPTY = "text must not be empty"
 ERR_TEXT_TOO_LONG = f"text is longer than {MAX_TEXT_CHARS} characters"
+ERR_TEXT_SURROGATE = "text contains an unpaired surrogate (not valid Unicode)"
 ERR_UNKNOWN_MODEL = "unknown model"
+ERR_UNKNOWN_VERSION = "unknown version of this model"
 ERR_UNAUTHORIZED = "missing or wrong bearer token"
 ERR_NOT_FOUND = "no such endpoint"
 ERR_METHOD_NOT_ALLOWED = "method not allowed on this endpoint"
 ERR_BODY_TOO_LARGE = "request body is too large"
 ERR_INTERNAL = "internal error"
+
+
+# JSON may spell a lone surrogate ("\ud800"); Python then holds a str that cannot be
+# encoded, which fastText's binding (triage 2.0's language identifier) refuses with a
+# TypeError. The stream dead-letters such text before it is scored (Postgres cannot
+# store it either), so only a direct caller meets this error.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadRequest(Exception):
@@ -107,4 +117,8 @@ def _instance(item: object) -> Instance:
     problem = text_problem(item["text"])
     if problem:
         return Instance(id_, None, problem)
+    # Not in text_problem: the classic /predict is NLTK VADER exactly, and VADER scores
+    # such text, so that contract is left as it was.
+    if _SURROGATE.search(item["text"]):
+        return Instance(id_, None, ERR_TEXT_SURROGATE)
     return Instance(id_, item["text"], None)

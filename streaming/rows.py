@@ -33,6 +33,7 @@ SCORE_COLUMNS = [
     ("model_name", "text"), ("model_version", "text"), ("arm", "text"),
     ("compound", "float8"), ("neg", "float8"), ("neu", "float8"), ("pos", "float8"),
     ("label", "text"), ("category", "text"), ("signals", "jsonb"), ("explanation", "text"),
+    ("language", "text"), ("complaint_probability", "float8"),
     ("priority", "float8"), ("escalated", "bool"),
     ("kafka_topic", "text"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
     ("enqueued_at", "timestamptz"), ("scoring_ms", "float8"),
@@ -43,6 +44,7 @@ SHADOW_COLUMNS = [
     ("model_name", "text"), ("model_version", "text"),
     ("compound", "float8"), ("neg", "float8"), ("neu", "float8"), ("pos", "float8"),
     ("label", "text"), ("category", "text"), ("signals", "jsonb"), ("explanation", "text"),
+    ("language", "text"), ("complaint_probability", "float8"),
 ]
 DEAD_COLUMNS = [("topic", "text"), ("partition", "int"), ("offset", "bigint"), ("raw_key", "bytea"),
                 ("raw_value", "bytea"), ("reason", "text"), ("detail", "text")]
@@ -147,8 +149,12 @@ def score_values(accepted: pd.DataFrame, policy: priority_rules.Policy) -> dict[
     """SCORE_COLUMNS of complaints the serving model scored, ranked by triage_core.priority."""
     compounds = accepted["compound"].astype(float).tolist()
     categories = [None if _missing(c) else c for c in accepted["category"].tolist()]
-    evaluations = [priority_rules.evaluate(compound=c, signals=_signals(s), category=cat, policy=policy)
-                   for c, s, cat in zip(compounds, accepted["signals"].tolist(), categories)]
+    probabilities = [None if _missing(p) else float(p) for p in accepted["complaint"].tolist()]
+    languages = [None if _missing(x) else x for x in accepted["language"].tolist()]
+    evaluations = [priority_rules.evaluate(compound=c, signals=_signals(s), category=cat, policy=policy,
+                                           complaint=p, label=label, language=lang)
+                   for c, s, cat, p, label, lang in zip(compounds, accepted["signals"].tolist(), categories,
+                                                        probabilities, accepted["label"].tolist(), languages)]
     explanations = [explanation_of(service_explanation=None if _missing(e) else e, compound=c)
                     for e, c in zip(accepted["explanation"].tolist(), compounds)]
     values = {name: accepted[name].tolist() for name in PASSED_THROUGH}
@@ -157,6 +163,7 @@ def score_values(accepted: pd.DataFrame, policy: priority_rules.Policy) -> dict[
         # draws a new code, but ON CONFLICT (id) DO NOTHING discards it.
         tracking_code=[secrets.token_urlsafe(24) for _ in compounds],
         category=categories, signals=_text_or(accepted["signals"], "{}"), explanation=explanations,
+        language=languages, complaint_probability=probabilities,
         priority=[ev.priority for ev in evaluations], escalated=[ev.escalated for ev in evaluations],
         enqueued_at=accepted["enqueued_at"],
     )
@@ -171,6 +178,7 @@ def shadow_values(shadowed: pd.DataFrame) -> dict[str, list]:
                   kafka_partition=shadowed["kafka_partition"].tolist(),
                   kafka_offset=shadowed["kafka_offset"].tolist(),
                   label=_text_or(shadowed["shadow_label"], ""),
+                  complaint_probability=shadowed["shadow_complaint"].tolist(),
                   signals=_text_or(shadowed["shadow_signals"], "{}"),
                   explanation=_text_or(shadowed["shadow_explanation"], ""))
     return values

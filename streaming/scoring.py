@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import requests
+from urllib.parse import quote
 from pyspark.sql import DataFrame
 from pyspark.sql.types import DoubleType, StringType, StructField
 
@@ -141,7 +142,7 @@ class ScoringClient:
 
     def predict(self, model: str, instances: list[dict]) -> ModelAnswer:
         """Scores up to batch_size instances `{"id", "text"}` with one request (retried)."""
-        url = f"{self.settings.base_url}/v1/models/{model}:predict"
+        url = f"{self.settings.base_url}{predict_path(model)}"
         timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
         started = time.monotonic()
         last_error = ""
@@ -170,6 +171,15 @@ class ScoringClient:
             f"is retried from the checkpoint; no complaint gets a made-up score")
 
 
+def predict_path(model: str) -> str:
+    """`vader` -> /v1/models/vader:predict; `triage@1.0.0` (an experiment arm pinned to a
+    version) -> /v1/models/triage/versions/1.0.0:predict."""
+    name, _, version = model.partition("@")
+    if version:
+        return f"/v1/models/{quote(name, safe='')}/versions/{quote(version, safe='+.')}:predict"
+    return f"/v1/models/{quote(name, safe='')}:predict"
+
+
 def _answer(model: str, instances: list[dict], response: requests.Response, elapsed_ms: float) -> ModelAnswer:
     try:
         body = response.json()
@@ -195,6 +205,8 @@ SCORE_FIELDS = [
     StructField("category", StringType()),
     StructField("signals", StringType()),  # JSON object, {} for vader
     StructField("explanation", StringType()),
+    StructField("language", StringType()),      # models that identify it (triage 2.0), else None
+    StructField("complaint", DoubleType()),     # probability the text is a complaint, else None
     StructField("error", StringType()),  # the service's answer for a text it rejected
     StructField("scoring_ms", DoubleType()),
 ]
@@ -211,13 +223,17 @@ def _score_values(answer: ModelAnswer | None, complaint_id: str) -> list:
         return [None] * len(SCORE_FIELDS)
     p = answer.predictions[complaint_id]
     if "error" in p:
-        return [answer.model_name, answer.model_version] + [None] * 8 + [str(p["error"]), answer.ms_per_text]
+        return [answer.model_name, answer.model_version] + [None] * 10 + [str(p["error"]), answer.ms_per_text]
     signals = p.get("signals")
     return [answer.model_name, answer.model_version, float(p["compound"]), float(p["neg"]),
             float(p["neu"]), float(p["pos"]), str(p.get("label", "")), p.get("category"),
             # Most models send no signals: "{}" without a json.dumps per text (~5 us each).
             json.dumps(signals, sort_keys=True) if signals else "{}", str(p.get("explanation") or ""),
-            None, answer.ms_per_text]
+            p.get("language"), _probability(p.get("complaint")), None, answer.ms_per_text]
+
+
+def _probability(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def score_frame(frame: pd.DataFrame, client: ScoringClient, shadow_model: str | None) -> pd.DataFrame:

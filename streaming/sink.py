@@ -34,7 +34,8 @@ class Experiment:
 
 
 # Before an admin saves the first experiment every complaint goes to the seed model.
-DEFAULT_EXPERIMENT = Experiment(version=0, arms=[{"label": "A", "model": "vader", "weight": 100}])
+DEFAULT_EXPERIMENT = Experiment(version=0, arms=[{"label": "A", "model": "triage", "weight": 100}],
+                                shadow_model="vader")
 DEFAULT_POLICY = priority_rules.Policy(version=0)
 
 
@@ -53,15 +54,12 @@ def current_experiment(conn: psycopg.Connection) -> Experiment:
 
 
 def current_policy(conn: psycopg.Connection) -> priority_rules.Policy:
+    columns = ", ".join(priority_rules.POLICY_FIELDS)
     row = conn.execute(
-        "SELECT version, escalate_at, negative_compound, weight_sentiment, weight_severity,"
-        " weight_category FROM triage_escalation_policy ORDER BY version DESC LIMIT 1").fetchone()
+        f"SELECT version, {columns} FROM triage_escalation_policy ORDER BY version DESC LIMIT 1").fetchone()
     if row is None:
         return DEFAULT_POLICY
-    version, escalate_at, negative_compound, w_sentiment, w_severity, w_category = row
-    return priority_rules.Policy(version=version, escalate_at=escalate_at, negative_compound=negative_compound,
-                                 weight_sentiment=w_sentiment, weight_severity=w_severity,
-                                 weight_category=w_category)
+    return priority_rules.policy_from_values(version=row[0], values=dict(zip(priority_rules.POLICY_FIELDS, row[1:])))
 
 
 @dataclass
@@ -148,19 +146,22 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
         inserted = conn.execute("""
             WITH scored AS (
                 INSERT INTO triage_score (complaint_id, model_name, model_version, arm, experiment_version,
-                    compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
-                    policy_version, kafka_topic, kafka_partition, kafka_offset, enqueued_at, scored_at, scoring_ms)
+                    compound, neg, neu, pos, label, category, signals, explanation, language, complaint_probability,
+                    priority, escalated, policy_version, kafka_topic, kafka_partition, kafka_offset, enqueued_at,
+                    scored_at, scoring_ms)
                 SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version, arm, %(experiment)s,
-                    compound, neg, neu, pos, label, category, signals, explanation, priority, escalated,
-                    %(policy)s, kafka_topic, kafka_partition, kafka_offset, enqueued_at, clock_timestamp(), scoring_ms
+                    compound, neg, neu, pos, label, category, signals, explanation, language, complaint_probability,
+                    priority, escalated, %(policy)s, kafka_topic, kafka_partition, kafka_offset, enqueued_at,
+                    clock_timestamp(), scoring_ms
                 FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
                 ON CONFLICT (complaint_id) DO NOTHING
                 RETURNING complaint_id, escalated),
             shadow AS (
                 INSERT INTO triage_shadow_score (complaint_id, model_name, model_version, compound, neg, neu, pos,
-                    label, category, signals, explanation, scored_at)
+                    label, category, signals, explanation, language, complaint_probability, scored_at)
                 SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version,
-                    compound, neg, neu, pos, label, category, signals, explanation, clock_timestamp()
+                    compound, neg, neu, pos, label, category, signals, explanation, language, complaint_probability,
+                    clock_timestamp()
                 FROM stream_shadow_in JOIN scored USING (complaint_id)
                 ORDER BY complaint_id, kafka_partition, kafka_offset
                 ON CONFLICT (complaint_id, model_name) DO NOTHING

@@ -120,7 +120,7 @@ class PolicyForm(forms.ModelForm):
 class EscalationPolicyAdmin(VersionedAdmin):
     form = PolicyForm
     list_display = ("version", "escalate_at", "negative_compound", "weight_sentiment", "weight_severity",
-                    "weight_category", "created_at", "created_by")
+                    "weight_category", "weight_complaint", "signal_triggers", "created_at", "created_by")
 
     def create_version(self, data, user):
         return services.policy_create(by=user, values=data)

@@ -48,3 +48,5 @@ class ActionRefused(Exception):
 
 SERVICE_UNAVAILABLE = ("We cannot store complaints right now (our database is unreachable). "
                        "Nothing was saved; please try again in a minute.")
+POLICY_TRIGGERS_INVALID = "Signal triggers must be a list of signal names from: {known}."
+EXPERIMENT_UNKNOWN_VERSION = "There is no experiment version {version} to restore."

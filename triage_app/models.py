@@ -114,6 +114,10 @@ class ScoreColumns(models.Model):
     category = models.CharField(max_length=64, null=True, blank=True)
     signals = models.JSONField(default=dict, db_default={})
     explanation = models.TextField(blank=True, default="", db_default="")
+    # Models that identify the language and estimate whether the text is a complaint at
+    # all (triage 2.0) fill these; vader leaves them empty.
+    language = models.CharField(max_length=16, null=True, blank=True)
+    complaint_probability = models.FloatField(null=True, blank=True)
     scored_at = models.DateTimeField(db_default=Now())
     scoring_ms = models.FloatField(null=True, blank=True)
 
@@ -187,6 +191,10 @@ class EscalationPolicy(models.Model):
     weight_sentiment = models.FloatField()
     weight_severity = models.FloatField()
     weight_category = models.FloatField()
+    weight_complaint = models.FloatField(db_default=0.0)
+    min_complaint = models.FloatField(db_default=0.0)
+    signal_triggers = models.JSONField(default=list, db_default=[])
+    unsupported_priority = models.FloatField(db_default=50.0)
     created_at = models.DateTimeField(db_default=Now())
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")

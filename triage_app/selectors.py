@@ -18,7 +18,7 @@ from triage_app.models import (
     ShadowScore,
     StreamBatch,
 )
-from triage_core.priority import Policy, escalation_reasons
+from triage_core.priority import POLICY_FIELDS, Policy, escalation_reasons, needs_person, policy_from_values
 
 DEFAULT_POLICY = Policy(version=0)
 QUEUE_LIMIT = 500
@@ -49,9 +49,8 @@ def policy_current() -> EscalationPolicy | None:
 def policy_as_core(policy: EscalationPolicy | None) -> Policy:
     if policy is None:
         return DEFAULT_POLICY
-    return Policy(version=policy.version, escalate_at=policy.escalate_at,
-                  negative_compound=policy.negative_compound, weight_sentiment=policy.weight_sentiment,
-                  weight_severity=policy.weight_severity, weight_category=policy.weight_category)
+    return policy_from_values(version=policy.version,
+                              values={name: getattr(policy, name) for name in POLICY_FIELDS})
 
 
 def experiment_current() -> Experiment | None:
@@ -120,7 +119,8 @@ def complaint_queue(*, status: str | None = None, category: str | None = None, m
 def score_reasons(*, score: Score, policy: Policy) -> list[str]:
     """Why a score escalates, from its stored priority (the stream's number, which a
     scoring model may have computed itself) against the policy's thresholds."""
-    return escalation_reasons(priority=score.priority, compound=score.compound, policy=policy)
+    return escalation_reasons(priority=score.priority, compound=score.compound, policy=policy,
+                              signals=score.signals, complaint=score.complaint_probability, label=score.label)
 
 
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
@@ -147,6 +147,9 @@ def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
             "category": score.category,
             "signals": score.signals or {},
             "explanation": score.explanation,
+            "language": score.language,
+            "complaint_probability": score.complaint_probability,
+            "needs_person": needs_person(label=score.label, language=score.language),
             "model_name": score.model_name,
             "model_version": score.model_version,
             "arm": score.arm,
@@ -188,6 +191,7 @@ def complaint_detail(*, complaint_id) -> dict | None:
         "item": queue_item(complaint=complaint, policy=policy),
         "score": score,
         "reasons": reasons,
+        "needs_person": needs_person(label=score.label, language=score.language) if score is not None else None,
         "policy": policy_row,
         "shadow_scores": list(complaint.shadow_scores.order_by("model_name")),
         "timeline": complaint_timeline(complaint=complaint, score=score),

@@ -20,7 +20,7 @@ from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPolicy, Experiment, OutboxEntry, Score
 from triage_app.selectors import policy_as_core, policy_current, user_display_name
 from triage_core.config import addresses
-from triage_core.priority import evaluate
+from triage_core.priority import POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
 from triage_core.routing import validate_arms
 
 log = logging.getLogger(__name__)
@@ -217,25 +217,28 @@ def outbox_publish_rollback_safe(*, entries: Sequence[OutboxEntry]) -> None:
 
 # --- admin settings ---------------------------------------------------------------
 
-POLICY_RANGES: Mapping[str, tuple[float, float]] = {
-    "escalate_at": (0.0, 100.0),
-    "negative_compound": (-1.0, 1.0),
-    "weight_sentiment": (0.0, 10.0),
-    "weight_severity": (0.0, 10.0),
-    "weight_category": (0.0, 10.0),
-}
-POLICY_FIELDS = tuple(POLICY_RANGES)
-
-
 def policy_values(policy: EscalationPolicy | None) -> dict | None:
     if policy is None:
         return None
     return {"version": policy.version, **{f: getattr(policy, f) for f in POLICY_FIELDS}}
 
 
-def policy_validate(*, values: Mapping[str, object]) -> dict[str, float]:
+def _signal_triggers_validate(raw: object) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        raw = [part.strip() for part in raw.split(",") if part.strip()]
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(name, str) for name in raw):
+        raise InvalidInput({"signal_triggers": [errors.POLICY_TRIGGERS_INVALID.format(known=", ".join(SIGNALS))]})
+    unknown = [name for name in raw if name not in SIGNALS]
+    if unknown:
+        raise InvalidInput({"signal_triggers": [errors.POLICY_TRIGGERS_INVALID.format(known=", ".join(SIGNALS))]})
+    return [name for name in SIGNALS if name in raw]
+
+
+def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
     problems: dict[str, list[str]] = {}
-    cleaned: dict[str, float] = {}
+    cleaned: dict[str, object] = {}
     for field, (low, high) in POLICY_RANGES.items():
         raw = values.get(field)
         try:
@@ -248,8 +251,13 @@ def policy_validate(*, values: Mapping[str, object]) -> dict[str, float]:
             problems[field] = [errors.POLICY_OUT_OF_RANGE.format(field=field.replace("_", " "), low=low, high=high)]
         else:
             cleaned[field] = value
-    if not problems and cleaned["weight_sentiment"] + cleaned["weight_severity"] + cleaned["weight_category"] <= 0:
+    if not problems and sum(cleaned[f] for f in ("weight_sentiment", "weight_severity", "weight_category")) <= 0:
+        # The complaint weight alone is not enough: vader gives no complaint probability.
         problems["weight_sentiment"] = [errors.POLICY_WEIGHTS_ZERO]
+    try:
+        cleaned["signal_triggers"] = _signal_triggers_validate(values.get("signal_triggers"))
+    except InvalidInput as exc:
+        problems.update(exc.errors)
     if problems:
         raise InvalidInput(problems)
     return cleaned
@@ -273,10 +281,15 @@ def _latest_version_locked(model):
 
 
 def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) -> EscalationPolicy:
-    """A new policy version; open complaints are re-evaluated under it and pushed live."""
-    cleaned = policy_validate(values=values)
+    """A new policy version; open complaints are re-evaluated under it and pushed live.
+
+    A field left out keeps the current policy's value (the policy's defaults when there
+    is none), so a client written before a field existed does not reset it."""
     with transaction.atomic():
         current = _latest_version_locked(EscalationPolicy)
+        before = policy_values(current) or {name: getattr(Policy(version=0), name) for name in POLICY_FIELDS}
+        cleaned = policy_validate(values={**{k: v for k, v in before.items() if k != "version"},
+                                          **{k: v for k, v in values.items() if k in POLICY_FIELDS}})
         policy = EscalationPolicy.objects.create(version=(current.version if current else 0) + 1,
                                                  created_by=by, **cleaned)
         changed = complaints_reevaluate(policy=policy)
@@ -298,10 +311,13 @@ def complaints_reevaluate(*, policy: EscalationPolicy, complaint_ids: Iterable |
     if complaint_ids is not None:
         scores = scores.filter(complaint_id__in=list(complaint_ids))
     changed = []
-    for complaint_id, compound, signals, category, priority, escalated, version in scores.values_list(
-            "complaint_id", "compound", "signals", "category", "priority", "escalated", "policy_version",
+    for (complaint_id, compound, signals, category, complaint, label, language, priority, escalated,
+         version) in scores.values_list(
+            "complaint_id", "compound", "signals", "category", "complaint_probability", "label", "language",
+            "priority", "escalated", "policy_version",
     ).iterator(chunk_size=10000):
-        result = evaluate(compound=compound, signals=signals, category=category, policy=core_policy)
+        result = evaluate(compound=compound, signals=signals, category=category, policy=core_policy,
+                          complaint=complaint, label=label, language=language)
         if (priority, escalated, version) != (result.priority, result.escalated, policy.version):
             changed.append((complaint_id, result.priority, result.escalated))
     _scores_rerank(changed, policy_version=policy.version)
@@ -382,3 +398,11 @@ def experiment_create(*, by: AbstractBaseUser | None, arms: object, shadow_model
         audit_record(actor=by, action="experiment.create", entity="experiment",
                      old=experiment_values(current), new=experiment_values(experiment))
     return experiment
+
+
+def experiment_restore(*, by: AbstractBaseUser | None, version: int) -> Experiment:
+    """Roll back: serve an earlier version's split again, as a new (audited) version."""
+    earlier = Experiment.objects.filter(version=version).first()
+    if earlier is None:
+        raise InvalidInput({"restore": [errors.EXPERIMENT_UNKNOWN_VERSION.format(version=version)]})
+    return experiment_create(by=by, arms=earlier.arms, shadow_model=earlier.shadow_model or "")

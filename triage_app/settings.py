@@ -156,7 +156,10 @@ def _submit_rate(raw: str) -> tuple[int, int]:
 # (max submissions, per seconds) for one client address; count 0 disables the limit.
 TRIAGE_SUBMIT_RATE = _submit_rate(env("TRIAGE_SUBMIT_RATE", "300/60"))
 # Model names an admin may put in an experiment (the scoring service's models).
-TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage").split(",") if m.strip())
+# Models an admin may put in an experiment: a name serves its newest version, and
+# `name@version` pins one (the scoring service serves every committed version).
+TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage,triage@1.0.0,triage@2.0.0").split(",")
+                      if m.strip())
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -27,6 +27,9 @@ POLICY_LABELS = {
     "weight_sentiment": "Priority weight: sentiment",
     "weight_severity": "Priority weight: severity signals",
     "weight_category": "Priority weight: category",
+    "weight_complaint": "Priority weight: complaint probability (models that give one)",
+    "min_complaint": "Sentiment rule and signal triggers apply from complaint probability",
+    "unsupported_priority": "Priority of a text in a language the models do not read",
 }
 
 
@@ -142,7 +145,8 @@ def policy_page(request: HttpRequest) -> HttpResponse:
     values = services.policy_values(current) or {}
     problems: dict = {}
     if request.method == "POST":
-        values = {field: request.POST.get(field, "") for field in services.POLICY_FIELDS}
+        values = {field: request.POST.get(field, "") for field in services.POLICY_RANGES}
+        values["signal_triggers"] = request.POST.getlist("signal_triggers")
         try:
             policy = services.policy_create(by=request.user, values=values)
         except InvalidInput as exc:
@@ -152,7 +156,8 @@ def policy_page(request: HttpRequest) -> HttpResponse:
             return redirect("manage-policy")
     return render(request, "triage_app/policy.html", {
         "current": current, "values": values, "errors": problems,
-        "fields": [(f, POLICY_LABELS[f], services.POLICY_RANGES[f]) for f in services.POLICY_FIELDS],
+        "fields": [(f, POLICY_LABELS[f], services.POLICY_RANGES[f]) for f in services.POLICY_RANGES],
+        "signals": [(name, name in (values.get("signal_triggers") or [])) for name in services.SIGNALS],
         "versions": EscalationPolicy.objects.select_related("created_by")[:20],
         "audit": AuditLog.objects.filter(entity="escalation_policy").select_related("actor")[:20],
     }, status=400 if problems else 200)
@@ -184,8 +189,14 @@ def experiment_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         arms = _arms_from_post(request.POST)
         shadow = request.POST.get("shadow_model", "")
+        restore = request.POST.get("restore", "")
         try:
-            experiment = services.experiment_create(by=request.user, arms=arms, shadow_model=shadow)
+            if restore:
+                if not restore.isdigit():
+                    raise InvalidInput({"restore": [errors.EXPERIMENT_UNKNOWN_VERSION.format(version=restore[:20])]})
+                experiment = services.experiment_restore(by=request.user, version=int(restore))
+            else:
+                experiment = services.experiment_create(by=request.user, arms=arms, shadow_model=shadow)
         except InvalidInput as exc:
             problems = exc.errors
         else:

@@ -43,6 +43,10 @@
 
   function whyText(score) {
     const parts = [];
+    if (score.needs_person) parts.push(score.needs_person);
+    if (score.complaint_probability !== null && score.complaint_probability !== undefined) {
+      parts.push("complaint " + Math.round(score.complaint_probability * 100) + "%");
+    }
     parts.push("sentiment " + (score.compound >= 0 ? "+" : "") + score.compound.toFixed(2) + " (" + score.label + ")");
     if (score.category) parts.push("category " + score.category);
     const evidence = Object.entries(score.signals || {})

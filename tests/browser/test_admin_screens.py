@@ -27,12 +27,13 @@ def test_lowering_the_threshold_escalates_open_complaints_live(new_page, staff_l
     assert admin.locator("#id_escalate_at").evaluate("e => e.validity.rangeOverflow")  # the browser refuses
     admin.fill("#id_escalate_at", "20")
     admin.click("button:has-text('Save as new version')")
-    expect(admin.locator(".messages")).to_contain_text("policy version 2")
+    # Migrations seed versions 1 (vader) and 2 (triage 2.0); the admin's save is the third.
+    expect(admin.locator(".messages")).to_contain_text("policy version 3")
     screenshot(admin, "policy-saved")
 
     expect(item.locator(".escalated")).to_be_visible(timeout=3000)  # re-ranked and pushed, no reload
     screenshot(staff, "queue-after-policy-change")
-    assert Score.objects.get(complaint=complaint).policy_version == 2
+    assert Score.objects.get(complaint=complaint).policy_version == 3
     audit = AuditLog.objects.get(action="policy.create")
     assert audit.actor.username == "ada" and audit.old["escalate_at"] == 60.0 and audit.new["escalate_at"] == 20.0
 
@@ -45,13 +46,14 @@ def test_experiment_screen_validates_and_ab_page_draws_charts(new_page, staff_lo
     admin.goto("/manage/experiment/")
     admin.fill("input[name='arm-0-weight']", "70")
     admin.fill("input[name='arm-1-label']", "B")
-    admin.select_option("select[name='arm-1-model']", "triage")
+    # triage 1.0 against 2.0 on live traffic (2.0 serves the seeded experiment, vader in shadow)
+    admin.select_option("select[name='arm-1-model']", "triage@1.0.0")
     admin.fill("input[name='arm-1-weight']", "20")
     admin.click("button:has-text('Save as new version')")
     expect(admin.locator(".error").first).to_contain_text("add up to 100")
     admin.fill("input[name='arm-1-weight']", "30")
     admin.click("button:has-text('Save as new version')")
-    expect(admin.locator(".messages")).to_contain_text("experiment version 2")
+    expect(admin.locator(".messages")).to_contain_text("experiment version 3")
 
     for i, (arm, model) in enumerate([("A", "vader"), ("A", "vader"), ("B", "triage")]):
         complaint = complaint_make(text=f"complaint {i} for the A/B page")

@@ -14,12 +14,12 @@ def models():
 
 @pytest.fixture(scope="session")
 def vader_model(models):
-    return models["vader"]
+    return models.default("vader")
 
 
 @pytest.fixture(scope="session")
 def triage_model(models):
-    return models["triage"]
+    return models.version("triage", "1.0.0")
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,9 @@ def test_vader_batch_matches_nltk_and_keeps_ids_in_order(client):
     assert [p["label"] for p in body["predictions"]] == ["positive", "negative", "neutral"]
 
 
-def test_triage_batch_adds_content_fields(client):
+def test_triage_1_batch_adds_content_fields(client):
     text = "I was charged twice and nobody answers. My lawyer will hear about this. Cancel my account."
-    body = post(client, "/v1/models/triage:predict", {"instances": [{"id": 7, "text": text}]}).get_json()
+    body = post(client, "/v1/models/triage/versions/1.0.0:predict", {"instances": [{"id": 7, "text": text}]}).get_json()
     (p,) = body["predictions"]
     assert p["id"] == 7 and body["model"] == "triage"
     assert p["category"] == "billing"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from streaming import rows
+from streaming.scoring import SCORE_FIELDS
 from triage_core import priority
 from triage_core.priority import Policy
 
@@ -50,9 +51,8 @@ def record(**overrides) -> dict:
            "reason": None, "detail": None, "arm": "A", "model": "triage", "model_name": "triage",
            "model_version": "t-1", "compound": -0.3, "neg": 0.4, "neu": 0.6, "pos": 0.0, "label": "negative",
            "category": "billing", "signals": '{"legal_threat": ["lawyer"]}', "explanation": "legal threat",
-           "error": None, "scoring_ms": 2.5}
-    row.update({"shadow_" + k: None for k in ("model_name", "model_version", "compound", "neg", "neu", "pos",
-                                               "label", "category", "signals", "explanation", "error", "scoring_ms")})
+           "language": "en", "complaint": 0.8, "error": None, "scoring_ms": 2.5}
+    row.update({"shadow_" + f.name: None for f in SCORE_FIELDS})
     row.update(overrides)
     return row
 
@@ -65,9 +65,12 @@ def test_priority_and_escalation_follow_triage_core_under_the_batch_policy():
     policy = Policy(version=3, escalate_at=40)
     (line,) = rows.outcome_frame(pd.DataFrame([record()]), policy)["score_line"]
     expected = priority.evaluate(compound=-0.3, signals={"legal_threat": ["lawyer"]}, category="billing",
-                                 policy=policy)
+                                 policy=policy, complaint=0.8, label="negative", language="en")
     got = fields(line, rows.SCORE_COLUMNS)
     assert (float(got["priority"]), got["escalated"]) == (expected.priority, "t")
+    # (0.35*0.3 + 0.25*1.0 + 0.1*0.6 + 0.3*0.8) / 1.0, the model's complaint probability counted
+    assert expected.priority == 65.5
+    assert (got["language"], got["complaint_probability"]) == ("en", "0.8")
     assert got["explanation"] == "legal threat"  # reasons are derived when read, never stored stale
     assert len(got["tracking_code"]) == 32 and got["enqueued_at"] == "2026-01-02T03:04:05.000000+00:00"
 

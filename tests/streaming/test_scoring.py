@@ -211,10 +211,18 @@ def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pas
     scores = [line.decode().rstrip("\n").split("\t") for line in outcomes["score_line"].dropna()]
     names = [name for name, _ in rows.SCORE_COLUMNS]
     by_id = {fields[0]: dict(zip(names, fields)) for fields in scores}
-    assert (by_id[A_ID]["compound"], by_id[A_ID]["priority"], by_id[A_ID]["source"]) == ("-0.5", "30.0", "web")
+    # vader gives no complaint probability: 0.35 * 0.5 / (0.35 + 0.25 + 0.1) under the default weights
+    assert (by_id[A_ID]["compound"], by_id[A_ID]["priority"], by_id[A_ID]["source"]) == ("-0.5", "25.0", "web")
     assert by_id[classic_complaint_id("complaints", 0, 1)]["source"] == "kafka"
     assert outcomes["shadow_line"].notna().sum() == 2
     (dead,) = outcomes["dead_line"].dropna()
     assert dead.decode().split("\t")[:3] == ["complaints", "1", "7"]
     assert transform.REASON_UNPARSEABLE_JSON in dead.decode()
     assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 2), ("vader", 2)]
+
+
+def test_an_arm_pinned_to_a_version_is_sent_to_that_version():
+    assert scoring.predict_path("vader") == "/v1/models/vader:predict"
+    assert scoring.predict_path("triage") == "/v1/models/triage:predict"
+    assert scoring.predict_path("triage@1.0.0") == "/v1/models/triage/versions/1.0.0:predict"
+    assert scoring.predict_path("triage@2.0.0+1a2b3c4d") == "/v1/models/triage/versions/2.0.0+1a2b3c4d:predict"

@@ -24,7 +24,8 @@ def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str =
            "kafka_offset": offset, "enqueued_at": pd.Timestamp(ENQUEUED), "arm": arm, "model": model}
     score = {"model_name": model, "model_version": f"{model}-1", "compound": None if error else compound,
              "neg": 0.5, "neu": 0.5, "pos": 0.0, "label": "negative", "category": category,
-             "signals": json.dumps(signals or {}), "explanation": "", "error": error, "scoring_ms": 1.5}
+             "signals": json.dumps(signals or {}), "explanation": "", "language": None, "complaint": None,
+             "error": error, "scoring_ms": 1.5}
     row.update(score)
     for field in SCORE_FIELDS:
         row[SHADOW_PREFIX + field.name] = None
@@ -70,7 +71,7 @@ def test_a_batch_stores_complaints_scores_shadow_scores_dead_letters_and_metrics
     rows = {r[0]: r[1:] for r in pg.execute(
         "SELECT complaint_id::text, arm, model_version, experiment_version, policy_version, escalated, priority"
         " FROM triage_score").fetchall()}
-    assert rows[a] == ("A", "vader-1", 3, 5, True, 54.0)
+    assert rows[a] == ("A", "vader-1", 3, 5, True, 45.0)  # 0.35 * 0.9 / 0.7: vader has no complaint probability
     assert rows[b][4] is False
     complaints = pg.execute("SELECT status, source, length(tracking_code) FROM triage_complaint").fetchall()
     assert complaints == [("analysed", "kafka", 32)] * 2
@@ -138,7 +139,8 @@ def test_severity_signals_and_category_raise_priority_under_the_policy(pg_listen
           policy=Policy(version=9, escalate_at=40))
     priority, escalated, policy_version = pg.execute(
         "SELECT priority, escalated, policy_version FROM triage_score").fetchone()
-    assert (priority, escalated, policy_version) == (50.0, True, 9)
+    # (0.35 * 0.2 + 0.25 * 1.0 + 0.1 * 0.8) / 0.7 = 57.14, over the policy's 40
+    assert (priority, escalated, policy_version) == (57.14, True, 9)
 
 
 def test_current_experiment_and_policy_are_the_highest_versions(pg):
@@ -153,8 +155,11 @@ def test_current_experiment_and_policy_are_the_highest_versions(pg):
                " weight_severity, weight_category, created_at) VALUES (4, 70, -0.8, 0.5, 0.4, 0.1, now())")
     experiment, policy = sink.current_experiment(pg), sink.current_policy(pg)
     assert (experiment.version, [a["weight"] for a in experiment.arms], experiment.shadow_model) == (2, [80, 20], "triage")
+    # Columns a row written before they existed gets from their database defaults: no
+    # complaint weight, no minimum, no trigger, so such a policy ranks as it always did.
     assert policy == Policy(version=4, escalate_at=70, negative_compound=-0.8, weight_sentiment=0.5,
-                            weight_severity=0.4, weight_category=0.1)
+                            weight_severity=0.4, weight_category=0.1, weight_complaint=0.0, min_complaint=0.0,
+                            signal_triggers=(), unsupported_priority=50.0)
 
 
 def test_an_invalid_split_in_the_database_is_refused(pg):

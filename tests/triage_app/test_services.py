@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 POLICY = {"escalate_at": 60, "negative_compound": -0.75, "weight_sentiment": 0.6, "weight_severity": 0.3,
           "weight_category": 0.1}
 
+# Migrations seed policy and experiment versions 1 (vader) and 2 (triage 2.0, vader in shadow).
+SEEDED_VERSIONS = 2
+
 
 def test_submit_writes_complaint_event_and_outbox_together():
     complaint = services.complaint_submit(text="Charged twice for one order", email="a@b.co", source="web")
@@ -128,9 +131,9 @@ def test_policy_change_reevaluates_open_complaints_and_is_audited(admin_user):
     score_make(complaint=done, compound=-0.5, priority=30, escalated=False)
 
     policy = services.policy_create(by=admin_user, values={**POLICY, "escalate_at": 25})
-    assert policy.version == 2
+    assert policy.version == SEEDED_VERSIONS + 1
     rescored = Score.objects.get(complaint=calm)
-    assert (rescored.escalated, rescored.policy_version, rescored.priority) == (True, 2, 30.0)
+    assert (rescored.escalated, rescored.policy_version, rescored.priority) == (True, SEEDED_VERSIONS + 1, 30.0)
     assert Score.objects.get(complaint=done).policy_version == 1
     audit = AuditLog.objects.get(action="policy.create")
     assert audit.actor == admin_user
@@ -147,15 +150,16 @@ def test_policy_validation(admin_user, change, field):
     with pytest.raises(InvalidInput) as info:
         services.policy_create(by=admin_user, values={**POLICY, **change})
     assert field in info.value.errors
-    assert EscalationPolicy.objects.count() == 1
+    assert EscalationPolicy.objects.count() == SEEDED_VERSIONS
 
 
 def test_experiment_versions_and_audit(admin_user):
     arms = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": "triage", "weight": 20}]
     experiment = services.experiment_create(by=admin_user, arms=arms, shadow_model="")
-    assert experiment.version == 2 and experiment.arms == arms and experiment.shadow_model is None
+    assert experiment.version == SEEDED_VERSIONS + 1 and experiment.arms == arms and experiment.shadow_model is None
     audit = AuditLog.objects.get(action="experiment.create")
-    assert audit.old["arms"] == [{"label": "A", "model": "vader", "weight": 100}] and audit.new["arms"] == arms
+    assert audit.old["arms"] == [{"label": "A", "model": "triage", "weight": 100}] and audit.old["shadow_model"] == "vader"
+    assert audit.new["arms"] == arms
 
 
 @pytest.mark.parametrize("arms, shadow, field", [
@@ -171,7 +175,7 @@ def test_experiment_validation(admin_user, arms, shadow, field):
     with pytest.raises(InvalidInput) as info:
         services.experiment_create(by=admin_user, arms=arms, shadow_model=shadow)
     assert field in info.value.errors
-    assert Experiment.objects.count() == 1
+    assert Experiment.objects.count() == SEEDED_VERSIONS
 
 
 def test_stale_scores_are_reranked_under_the_current_policy(admin_user):
@@ -180,4 +184,4 @@ def test_stale_scores_are_reranked_under_the_current_policy(admin_user):
     score_make(complaint=complaint, compound=-0.5, priority=30, escalated=False, policy_version=1)
     assert services.scores_reevaluate_stale(complaint_ids=[complaint.id]) == 1
     score = Score.objects.get(complaint=complaint)
-    assert score.escalated and score.policy_version == 2
+    assert score.escalated and score.policy_version == SEEDED_VERSIONS + 1

@@ -151,6 +151,47 @@ def test_experiment_page_saves_a_valid_split(client, admin_user):
                                          {"label": "B", "model": "triage", "weight": 20}]
 
 
+def test_experiment_page_rolls_back_to_an_earlier_split_as_a_new_audited_version(client, admin_user):
+    from triage_app.models import AuditLog, Experiment
+
+    client.force_login(admin_user)
+    client.post("/manage/experiment/", {
+        "arm-0-label": "A", "arm-0-model": "triage", "arm-0-weight": "50",
+        "arm-1-label": "B", "arm-1-model": "triage@1.0.0", "arm-1-weight": "50", "shadow_model": "vader"})
+    page = client.get("/manage/experiment/").content.decode()
+    assert 'name="restore" value="2"' in page and "Serve this split again" in page
+    response = client.post("/manage/experiment/", {"restore": "2"})
+    assert response.status_code == 302
+    latest = Experiment.objects.order_by("-version").first()
+    seeded = Experiment.objects.get(version=2)
+    assert (latest.version, latest.arms, latest.shadow_model) == (4, seeded.arms, seeded.shadow_model)
+    assert AuditLog.objects.filter(action="experiment.create").count() == 2
+    missing = client.post("/manage/experiment/", {"restore": "99"})
+    assert missing.status_code == 400
+    assert errors.EXPERIMENT_UNKNOWN_VERSION.format(version=99) in missing.content.decode()
+
+
+def test_policy_page_saves_signal_triggers_and_the_new_weights(client, admin_user):
+    from triage_app.selectors import policy_as_core, policy_current
+
+    client.force_login(admin_user)
+    response = client.post("/manage/policy/", {
+        "escalate_at": "55", "negative_compound": "-0.7", "weight_sentiment": "0.4", "weight_severity": "0.2",
+        "weight_category": "0.1", "weight_complaint": "0.3", "min_complaint": "0.4", "unsupported_priority": "65",
+        "signal_triggers": ["fraud", "legal_threat"]})
+    assert response.status_code == 302
+    policy = policy_as_core(policy_current())
+    assert (policy.escalate_at, policy.weight_complaint, policy.min_complaint, policy.unsupported_priority) == (
+        55.0, 0.3, 0.4, 65.0)
+    assert policy.signal_triggers == ("legal_threat", "fraud")  # in the product's signal order
+    bad = client.post("/manage/policy/", {
+        "escalate_at": "55", "negative_compound": "-0.7", "weight_sentiment": "0.4", "weight_severity": "0.2",
+        "weight_category": "0.1", "weight_complaint": "0.3", "min_complaint": "0.4", "unsupported_priority": "65",
+        "signal_triggers": ["lawsuit"]})
+    assert bad.status_code == 400
+    assert "Signal triggers must be a list of signal names" in bad.content.decode()
+
+
 def test_health_page_shows_probes(client, admin_user, monkeypatch):
     from triage_app import health
 
