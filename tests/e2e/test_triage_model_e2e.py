@@ -4,9 +4,12 @@ user would see it: the washing-machine complaint, in English and in Russian, esc
 a thank-you note does not; a Spanish complaint is not scored as if it were neutral."""
 from __future__ import annotations
 
+import psycopg
 import pytest
+import requests
 
 from tests.e2e.conftest import ROOT, WEB, scored_count, submit, wait_for
+from triage_core.config import addresses
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +28,22 @@ def russian_washing_machine() -> str:
 
 
 @pytest.fixture(scope="module")
-def scored(api, db):
+def scored(stack_session):
     """Submit the four texts once; their stored scores by name."""
     texts = {"english": WASHING_MACHINE, "russian": russian_washing_machine(), "thanks": THANK_YOU,
              "spanish": SPANISH}
     ids = {}
-    for name, text in texts.items():
-        response = submit(api, text)
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    wait_for(lambda: scored_count(db, list(ids.values())) == len(ids), timeout=120, what="the four scores")
+    with requests.Session() as api:
+        for name, text in texts.items():
+            response = submit(api, text)
+            assert response.status_code == 201, response.text
+            ids[name] = response.json()["id"]
+    with psycopg.connect(addresses().database_url, autocommit=True) as db:
+        wait_for(lambda: scored_count(db, list(ids.values())) == len(ids), timeout=120, what="the four scores")
+        return read_scores(db, ids)
+
+
+def read_scores(db, ids: dict[str, str]) -> dict[str, dict]:
     columns = ("model_name", "model_version", "label", "language", "complaint_probability", "priority", "escalated",
                "signals", "explanation")
     rows = {}
