@@ -4,7 +4,10 @@
 2. scoring_service.vader in-process: a fresh instance (cold token memo) and a second pass,
 3. the same through `POST /v1/models/vader:predict` in batches, one gunicorn worker
    started here on a free loopback port and stopped afterwards,
-4. the `triage` model in-process and over HTTP, for reference.
+4. the `triage` models in-process and over HTTP, for reference;
+5. on complaint-like texts (the load generator's 5,000 and both development sets of
+   complaints, English and Russian), NLTK VADER against the default model, `triage` 2.0,
+   in-process in batches of 500 as the service runs it: the issue's speed figure.
 
 In-process figures are one thread on one core, best of --repeat runs. The HTTP runs
 reuse one keep-alive connection; the server's token memo is warm after the first run,
@@ -29,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scoring_service.corpora import CORPUS_FILES, load_corpus  # noqa: E402
 from scoring_service.local_server import running_service  # noqa: E402
-from scoring_service.triage import TriageModel  # noqa: E402
+from ingest.loadgen import complaint_texts  # noqa: E402
+from scoring_service.triage import TriageModel, load_complaints  # noqa: E402
+from scoring_service.triage_v2.model import TriageModelV2  # noqa: E402
 from scoring_service.vader import Vader, nltk_reference  # noqa: E402
 
 CHUNK = 500
@@ -49,6 +54,29 @@ def in_process(label: str, make_scorer: Callable[[], Callable[[str], object]], t
                 bar.update(min(CHUNK, len(texts) - start))
             rates.append(len(texts) / (time.perf_counter() - started))
     return max(rates)
+
+
+def in_process_batches(label: str, make_model: Callable[[], object], texts: Sequence[str], repeat: int) -> float:
+    """Best texts/s over `repeat` runs of model.predict on CHUNK texts at a time."""
+    rates = []
+    for run in range(repeat):
+        model = make_model()
+        with tqdm(total=len(texts), desc=f"{label} run {run + 1}/{repeat}", unit="text", leave=False) as bar:
+            started = time.perf_counter()
+            for start in range(0, len(texts), CHUNK):
+                model.predict(texts[start:start + CHUNK])
+                bar.update(min(CHUNK, len(texts) - start))
+            rates.append(len(texts) / (time.perf_counter() - started))
+    return max(rates)
+
+
+def complaint_like_texts() -> list[str]:
+    import itertools
+
+    russian = Path(__file__).resolve().parent.parent / "scoring_service" / "data" / "complaints_ru.tsv"
+    rows = [line.split("\t")[3] for line in russian.read_text(encoding="utf-8").splitlines()[1:]]
+    return ([item.text for item in itertools.islice(complaint_texts(7), 5000)]
+            + [c.text for c in load_complaints()] + rows)
 
 
 def over_http(label: str, url: str, model: str, texts: Sequence[str], batch: int, repeat: int) -> float:
@@ -100,6 +128,15 @@ def main(argv: list[str] | None = None) -> None:
         results[f"triage HTTP batch {args.batch}, 1 worker"] = over_http(
             "triage http", url, "triage", texts, args.batch, 1)
 
+    complaints = complaint_like_texts()
+    v2 = TriageModelV2.load()
+    v2.predict(complaints[:CHUNK])  # load fastText and pymorphy3, as a serving worker has
+    like: dict[str, float] = {}
+    like["nltk in-process"] = in_process("nltk (complaints)", lambda: nltk.polarity_scores, complaints, args.repeat)
+    like["triage 2.0 in-process, batches of 500"] = in_process_batches(
+        "triage 2.0", lambda: v2, complaints, args.repeat)
+    like["triage 1.0 in-process"] = in_process("triage 1.0", lambda: triage.predict_one, complaints, 1)
+
     baseline = results["nltk in-process"]
     print(f"\n{len(texts)} texts (both VADER-paper corpora), best of {args.repeat} runs; "
           f"Python {sys.version.split()[0]}\n")
@@ -111,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nfast/NLTK in-process: {fresh / baseline:.2f}x (fresh instance), "
           f"{results['fast vader in-process (warm memo)'] / baseline:.2f}x (warm); "
           f"HTTP/NLTK: {results[f'vader HTTP batch {args.batch}, 1 worker'] / baseline:.2f}x")
+
+    print(f"\n{len(complaints)} complaint-like texts (load generator + both development sets), one thread\n")
+    print("| path | texts/s | x NLTK in-process |")
+    print("|---|---|---|")
+    for label, rate in like.items():
+        print(f"| {label} | {rate:,.0f} | {rate / like['nltk in-process']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def complaint_labels(design: Design) -> np.ndarray:
 def fit_complaint(design: Design, lang: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     labels = complaint_labels(design)
     picked = np.flatnonzero((design.langs == lang) & (labels >= 0) & (True if mask is None else mask))
-    model = LogisticRegression(C=COMPLAINT_C, solver="liblinear", max_iter=1000)
+    model = LogisticRegression(C=COMPLAINT_C, solver="liblinear", max_iter=1000, random_state=0)
     model.fit(design.matrix[picked], labels[picked], sample_weight=source_weights(design.texts, picked))
     return model.coef_[0], float(model.intercept_[0])
 

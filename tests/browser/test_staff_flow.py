@@ -29,7 +29,11 @@ def submit_through_form(page, text: str) -> Complaint:
 
 
 def score_like_the_stream(complaint: Complaint, **fields) -> None:
-    """What the Spark sink does: upsert the score, mark analysed, NOTIFY in its transaction."""
+    """What the Spark sink does: upsert the score (ranked under the current policy, so the
+    score listener finds nothing stale to re-rank), mark analysed, NOTIFY in its transaction."""
+    from triage_app.selectors import policy_current
+
+    fields.setdefault("policy_version", policy_current().version)
     score_make(complaint=complaint, **fields)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_notify('complaint_scored', %s)",
