@@ -74,8 +74,8 @@ class TriageModelV2:
         self.combiner = np.asarray(meta["tone_en_combiner"], dtype=np.float64)
         self.tone_ru_scale = tuple(meta["tone_ru_scale"])
         self.readable = [readable(t) for t in self.terms]
-        # Terms worth naming to staff: words, lemmas and word pairs, not function words,
-        # English stems ("deliveri") or the dense VADER/signal columns.
+        # Terms worth naming to staff: words and word pairs, not function words, lemmas,
+        # stems or the dense VADER/signal columns.
         self.shown = np.array([shown_in_evidence(t) for t in self.terms])
 
     @classmethod
@@ -116,43 +116,34 @@ class TriageModelV2:
         """Per row: (terms that moved the complaint score most, with their contribution;
         words that favour the chosen category most). Contributions of every stored entry
         are computed at once; each row then only sorts its own few dozen."""
-        cols, values = matrix.indices, matrix.data
-        row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-        head = np.where(np.asarray([lang == "en" for lang in langs]), self.head["complaint:en"],
-                        self.head["complaint:ru"])
+        # Only the terms staff can read count; their contributions are computed for the
+        # whole batch at once, then each row sorts its own few dozen as Python floats
+        # (per-row numpy calls cost more than the sorting).
+        n = matrix.shape[0]
+        row_all = np.repeat(np.arange(n), np.diff(matrix.indptr))
+        keep = self.shown[matrix.indices]
+        cols, values, row_of = matrix.indices[keep], matrix.data[keep], row_all[keep]
+        english = np.asarray([lang == "en" for lang in langs])
+        head = np.where(english, self.head["complaint:en"], self.head["complaint:ru"])
         moved = values * self.weights[cols, head[row_of]]
-        russian = np.asarray([lang == "ru" for lang in langs])[row_of][:, None]
-        cat = np.where(russian, self.weights[cols][:, self.shared_category_heads],
-                       self.weights[cols][:, self.category_heads])
-        chosen = cat[np.arange(len(cols)), best[row_of]]
-        cat[np.arange(len(cols)), best[row_of]] = -np.inf
+        heads = np.where(english[row_of][:, None], np.asarray(self.category_heads)[None, :],
+                         np.asarray(self.shared_category_heads)[None, :])
+        cat = self.weights[cols[:, None], heads]
+        picked = np.arange(len(cols)), best[row_of]
+        chosen = cat[picked]
+        cat[picked] = -np.inf
         favour = values * (chosen - cat.max(axis=1))
-        # Only the terms staff can read, each row's in order of size: one lexsort for
-        # the whole batch, then each row reads its first few.
-        shown = np.flatnonzero(self.shown[cols])
-        rows_shown = row_of[shown]
-        by_size = shown[np.lexsort((-np.abs(moved[shown]), rows_shown))]
-        positive = shown[favour[shown] > 0]
-        by_favour = positive[np.lexsort((-favour[positive], row_of[positive]))]
-        size_bounds = np.searchsorted(row_of[by_size], np.arange(matrix.shape[0] + 1))
-        favour_bounds = np.searchsorted(row_of[by_favour], np.arange(matrix.shape[0] + 1))
+        bounds = np.searchsorted(row_of, np.arange(n + 1)).tolist()
+        words = [self.readable[c] for c in cols.tolist()]
+        moved_l, favour_l = moved.tolist(), favour.tolist()
         out = []
-        for row in range(matrix.shape[0]):
-            top = self._distinct(cols, by_size[size_bounds[row]:size_bounds[row + 1]], moved)
-            liked = self._distinct(cols, by_favour[favour_bounds[row]:favour_bounds[row + 1]], favour)
+        for row in range(n):
+            entries = range(bounds[row], bounds[row + 1])
+            top = _distinct(sorted(entries, key=lambda j: -abs(moved_l[j])), words, moved_l)
+            liked = _distinct(sorted((j for j in entries if favour_l[j] > 0), key=lambda j: -favour_l[j]),
+                              words, favour_l)
             out.append((top, [word for word, _ in liked]))
         return out
-
-    def _distinct(self, cols: np.ndarray, order: Sequence[int], score: np.ndarray) -> list[tuple[str, float]]:
-        picked, seen = [], set()
-        for j in order.tolist():
-            word = self.readable[cols[j]]
-            if word not in seen:
-                seen.add(word)
-                picked.append((word, float(score[j])))
-                if len(picked) == EVIDENCE_TERMS:
-                    break
-        return picked
 
     # ------------------------------------------------------------------ predictions
 
@@ -200,6 +191,19 @@ class TriageModelV2:
                                            signals=f.signals, moved=moved),
             }
         return out  # type: ignore[return-value]
+
+
+def _distinct(order: Sequence[int], words: Sequence[str], score: Sequence[float]) -> list[tuple[str, float]]:
+    """The first EVIDENCE_TERMS distinct words in `order`, with their scores."""
+    picked, seen = [], set()
+    for j in order:
+        word = words[j]
+        if word not in seen:
+            seen.add(word)
+            picked.append((word, score[j]))
+            if len(picked) == EVIDENCE_TERMS:
+                break
+    return picked
 
 
 def unsupported_prediction(guess: LanguageGuess) -> dict:

@@ -188,10 +188,10 @@ def _english_stop_words() -> frozenset[str]:
 
 def shown_in_evidence(term: str) -> bool:
     kind, _, rest = term.partition(":")
-    if kind not in ("w", "b", "p") or not rest:
+    # Words and word pairs only: a lemma or stem ("деньга", "deliveri") repeats a word the
+    # text has, less readably.
+    if kind not in ("w", "p") or not rest:
         return False
     words = rest.removeprefix("NEG_").split(" ")
-    if kind == "b" and rest.isascii():
-        return False  # an English stem: the word itself (w:) says it readably
     stop = _english_stop_words()
     return not all(w in stop or w in _RUSSIAN_FUNCTION_WORDS or not w.isalpha() for w in words)
