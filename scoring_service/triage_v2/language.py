@@ -94,7 +94,9 @@ def model_digest() -> str:
 
 
 def identify(text: str) -> LanguageGuess:
-    prose = _NOT_PROSE.sub(" ", text[:2000])
+    prose = text[:2000]
+    if "@" in prose or "http" in prose or "www." in prose:
+        prose = _NOT_PROSE.sub(" ", prose)
     if len(_LETTER.findall(prose[:200])) < MIN_LETTERS:
         return LanguageGuess(UNDETERMINED, 0.0)
     # fastText reads one line; its cost grows with the text, and 300 characters decide

@@ -32,9 +32,12 @@ SCOPE_ENDS = frozenset(".,;:()!?")
 MEMO_LIMIT = 200_000
 
 
+_LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1}}}")
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case NLTK tokens of `text`."""
-    if any(len(run) > MAX_TOKEN_CHARS for run in text.split()):
+    if _LONG_RUN.search(text):
         text = " ".join(run[i:i + MAX_TOKEN_CHARS] for run in text.split() for i in range(0, len(run), MAX_TOKEN_CHARS))
     return _tokenizer.tokenize(text.lower().replace("ё", "е"))
 
@@ -84,7 +87,8 @@ stem_en = Memo(_stem_en)
 def base_forms(words: Sequence[str], lang: str) -> list[str]:
     """Lemma (Russian) or stem (English) of every token; punctuation stays as it is."""
     base = lemma_ru if lang == "ru" else stem_en
-    return [w if w in SCOPE_ENDS or not w[0].isalnum() else base(w) for w in words]
+    known = base.table  # the memo read inline: this runs for every word of every text
+    return [w if w in SCOPE_ENDS or not w[0].isalnum() else (known.get(w) or base(w)) for w in words]
 
 
 # Cue words (English stems, Russian lemmas) of each complaint category. They become the
@@ -137,7 +141,7 @@ def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
             scope = 0
             previous = None
             continue
-        if is_negation(word):
+        if word in NEGATIONS or word.endswith(("n't", "n’t")):  # is_negation, inlined: per word
             out[f"w:{word}"] = None
             scope = NEGATION_SCOPE
         elif scope:
