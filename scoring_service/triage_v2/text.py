@@ -198,4 +198,5 @@ def shown_in_evidence(term: str) -> bool:
         return False
     words = rest.removeprefix("NEG_").split(" ")
     stop = _english_stop_words()
-    return not all(w in stop or w in _RUSSIAN_FUNCTION_WORDS or not w.isalpha() for w in words)
+    # A negation alone ("dont") says little; the pair it starts ("dont get") is shown instead.
+    return not all(w in stop or w in _RUSSIAN_FUNCTION_WORDS or w in NEGATIONS or not w.isalpha() for w in words)
