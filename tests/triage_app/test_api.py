@@ -122,6 +122,30 @@ def test_track_shows_status_but_never_scores(client):
     assert "score" not in json.dumps(body) and "compound" not in json.dumps(body)
 
 
+def test_tracking_api_shows_exactly_the_public_fields_and_no_staff_data(client, django_user_model):
+    """Issue 14, item 7: the exact keys, and none of what only staff may see. Mutant
+    tried: adding "score" or the notes to complaint_public_data fails this test."""
+    from triage_app import services
+
+    agent = django_user_model.objects.create_user(username="agent-zebulon", password="x", is_staff=True,
+                                                  first_name="Zebulon", last_name="Quill")
+    complaint = complaint_make()
+    score_make(complaint=complaint, compound=-0.9137, priority=91.37, escalated=True, category="account_security",
+               explanation="EXPLANATION-7f3a for staff only")
+    services.complaint_claim(complaint_id=complaint.id, by=agent)
+    services.complaint_note_add(complaint_id=complaint.id, by=agent, body="NOTE-51c2 internal only")
+    services.complaint_reply_add(complaint_id=complaint.id, by=agent, body="We are on it, sorry.")
+    body = client.get(f"/api/complaints/{complaint.tracking_code}/").json()
+    assert set(body) == {"id", "tracking_code", "status", "created_at", "history", "replies"}
+    assert [set(h) for h in body["history"]] == [{"kind", "status", "at"}] * len(body["history"])
+    assert [r["body"] for r in body["replies"]] == ["We are on it, sorry."]
+    assert all(set(r) == {"body", "at"} for r in body["replies"])
+    text = json.dumps(body)
+    for secret in ("NOTE-51c2", "91.37", "0.9137", "account_security", "EXPLANATION-7f3a", "Zebulon", "Quill",
+                   "agent-zebulon"):
+        assert secret not in text
+
+
 def test_unknown_tracking_code_is_404(client):
     response = client.get("/api/complaints/does-not-exist-0123456789abcdef/")
     assert response.status_code == 404
