@@ -242,3 +242,27 @@ def test_any_json_body_is_201_or_400(client, post_json, django_settings_limit_of
 @pytest.fixture
 def django_settings_limit_off(settings):
     settings.TRIAGE_SUBMIT_RATE = (0, 1)
+
+
+def test_a_session_post_to_the_staff_api_without_the_csrf_token_is_refused(django_user_model):
+    """Issue 14, item 6: DRF's session authentication enforces CSRF. On a complaint nobody
+    holds, so a refusal cannot be mistaken for "claimed by someone else" (409). Mutant
+    tried: StaffActionView with `authentication_classes = [CsrfExemptSessionAuthentication]`
+    (a SessionAuthentication whose enforce_csrf does nothing) answers 200 and fails this."""
+    from django.test import Client
+
+    agent = django_user_model.objects.create_user(username="agent-csrf", password="pw-1a2b3c", is_staff=True)
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(agent)
+    refused = browser.post(f"/api/staff/complaints/{complaint.id}/claim/", data="{}", content_type="application/json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert Complaint.objects.get(id=complaint.id).claimed_by_id is None
+    browser.get("/staff/")  # the page that sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    accepted = browser.post(f"/api/staff/complaints/{complaint.id}/claim/", data="{}",
+                            content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 200, accepted.content
+    assert Complaint.objects.get(id=complaint.id).claimed_by_id == agent.id
