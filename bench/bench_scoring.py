@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scoring_service.corpora import CORPUS_FILES, load_corpus  # noqa: E402
 from scoring_service.local_server import running_service  # noqa: E402
 from ingest.loadgen import complaint_texts  # noqa: E402
-from scoring_service.triage import TriageModel, load_complaints  # noqa: E402
+from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints  # noqa: E402
 from scoring_service.triage_v2.model import TriageModelV2  # noqa: E402
 from scoring_service.vader import Vader, nltk_reference  # noqa: E402
 
@@ -68,10 +68,8 @@ def in_process(label: str, make_scorer: Callable[[], Callable[[str], object]], t
 def complaint_like_texts() -> list[str]:
     import itertools
 
-    russian = Path(__file__).resolve().parent.parent / "scoring_service" / "data" / "complaints_ru.tsv"
-    rows = [line.split("\t")[3] for line in russian.read_text(encoding="utf-8").splitlines()[1:]]
     return ([item.text for item in itertools.islice(complaint_texts(7), 5000)]
-            + [c.text for c in load_complaints()] + rows)
+            + [c.text for path in (COMPLAINTS_PATH, COMPLAINTS_RU_PATH) for c in load_complaints(path)])
 
 
 def over_http(label: str, url: str, model: str, texts: Sequence[str], batch: int, repeat: int) -> float:

@@ -1,11 +1,11 @@
 """The labels every model's prediction carries, in one place that models import."""
 from __future__ import annotations
 
+from triage_core.priority import LANGUAGE_UNSUPPORTED  # noqa: F401  (the product's home of it)
 
 # VADER's own convention for the compound score (vaderSentiment README).
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
-from triage_core.priority import LANGUAGE_UNSUPPORTED  # noqa: F401  (the product's home of it)
 
 
 def sentiment_label(compound: float) -> str:

@@ -41,6 +41,7 @@ from triage_core.priority import Policy, evaluate
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTEFACT_PATH = DATA_DIR / "triage_model.json"
 COMPLAINTS_PATH = DATA_DIR / "complaints.tsv"
+COMPLAINTS_RU_PATH = DATA_DIR / "complaints_ru.tsv"  # the Russian development set, same columns
 
 CATEGORIES = ("billing", "delivery", "product_quality", "staff_service", "account_security", "other")
 SIGNALS = ("legal_threat", "safety_risk", "fraud", "cancel_intent", "repeated_contact")

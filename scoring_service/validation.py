@@ -7,9 +7,10 @@ of a batch come back as that instance's `error`, and the rest of the batch is sc
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from triage_core.messages import text_encodable
 
 MAX_TEXT_CHARS = 20_000
 MAX_INSTANCES = 1_000
@@ -35,13 +36,6 @@ ERR_NOT_FOUND = "no such endpoint"
 ERR_METHOD_NOT_ALLOWED = "method not allowed on this endpoint"
 ERR_BODY_TOO_LARGE = "request body is too large"
 ERR_INTERNAL = "internal error"
-
-
-# JSON may spell a lone surrogate ("\ud800"); Python then holds a str that cannot be
-# encoded, which fastText's binding (triage 2.0's language identifier) refuses with a
-# TypeError. The stream dead-letters such text before it is scored (Postgres cannot
-# store it either), so only a direct caller meets this error.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadRequest(Exception):
@@ -117,8 +111,11 @@ def _instance(item: object) -> Instance:
     problem = text_problem(item["text"])
     if problem:
         return Instance(id_, None, problem)
-    # Not in text_problem: the classic /predict is NLTK VADER exactly, and VADER scores
-    # such text, so that contract is left as it was.
-    if _SURROGATE.search(item["text"]):
+    # A str with an unpaired surrogate cannot be encoded, which fastText's binding
+    # (triage 2.0's language identifier) refuses with a TypeError. Not in text_problem:
+    # the classic /predict is NLTK VADER exactly, and VADER scores such text. The stream
+    # dead-letters it before scoring (Postgres cannot store it), so only a direct caller
+    # meets this error.
+    if not text_encodable(item["text"]):
         return Instance(id_, None, ERR_TEXT_SURROGATE)
     return Instance(id_, item["text"], None)

@@ -21,10 +21,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pandas as pd
 import requests
-from urllib.parse import quote
 from pyspark.sql import DataFrame
 from pyspark.sql.types import DoubleType, StringType, StructField
 

@@ -191,7 +191,6 @@ def complaint_detail(*, complaint_id) -> dict | None:
         "item": queue_item(complaint=complaint, policy=policy),
         "score": score,
         "reasons": reasons,
-        "needs_person": needs_person(label=score.label, language=score.language) if score is not None else None,
         "policy": policy_row,
         "shadow_scores": list(complaint.shadow_scores.order_by("model_name")),
         "timeline": complaint_timeline(complaint=complaint, score=score),

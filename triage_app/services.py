@@ -228,10 +228,7 @@ def _signal_triggers_validate(raw: object) -> list[str]:
         return []
     if isinstance(raw, str):
         raw = [part.strip() for part in raw.split(",") if part.strip()]
-    if not isinstance(raw, (list, tuple)) or not all(isinstance(name, str) for name in raw):
-        raise InvalidInput({"signal_triggers": [errors.POLICY_TRIGGERS_INVALID.format(known=", ".join(SIGNALS))]})
-    unknown = [name for name in raw if name not in SIGNALS]
-    if unknown:
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(name, str) and name in SIGNALS for name in raw):
         raise InvalidInput({"signal_triggers": [errors.POLICY_TRIGGERS_INVALID.format(known=", ".join(SIGNALS))]})
     return [name for name in SIGNALS if name in raw]
 

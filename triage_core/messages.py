@@ -23,15 +23,18 @@ TEXT_TOO_SHORT = "too_short"
 TEXT_TOO_LONG = "too_long"
 
 
-def text_storable(text: str) -> bool:
-    """False for what Postgres cannot store in a text column: NUL, unpaired surrogates."""
-    if "\x00" in text:
-        return False
+def text_encodable(text: str) -> bool:
+    """False for a str that is no valid Unicode: an unpaired surrogate (JSON can spell one)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def text_storable(text: str) -> bool:
+    """False for what Postgres cannot store in a text column: NUL, unpaired surrogates."""
+    return "\x00" not in text and text_encodable(text)
 
 
 def text_problem(text: str, *, min_chars: int = MIN_TEXT_CHARS) -> str | None:

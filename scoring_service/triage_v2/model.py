@@ -88,31 +88,30 @@ class TriageModelV2:
     def raw_scores(self, matrix: sparse.csr_matrix) -> np.ndarray:
         return np.asarray(matrix @ self.weights) + self.bias
 
-    def tone(self, raw: np.ndarray, langs: Sequence[str], vader: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    # `english`: per row, True for English, False for Russian (the only other language
+    # that reaches the models).
+    def tone(self, raw: np.ndarray, english: np.ndarray, vader: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Compound -1..1 per row."""
-        en = np.asarray([lang == "en" for lang in langs])
         tone_en = raw[:, self.head["tone:en"]]
         rating = np.clip(combiner_inputs(tone_en, vader, lengths) @ self.combiner, -4.0, 4.0)
         scale, shift = self.tone_ru_scale
         russian = np.clip(raw[:, self.head["tone:ru"]] * scale + shift, -1.0, 1.0)
-        return np.where(en, np.tanh(rating / RATING_SCALE), russian)
+        return np.where(english, np.tanh(rating / RATING_SCALE), russian)
 
-    def complaint(self, raw: np.ndarray, langs: Sequence[str]) -> np.ndarray:
-        logits = np.where(np.asarray([lang == "en" for lang in langs]),
-                          raw[:, self.head["complaint:en"]], raw[:, self.head["complaint:ru"]])
+    def complaint(self, raw: np.ndarray, english: np.ndarray) -> np.ndarray:
+        logits = np.where(english, raw[:, self.head["complaint:en"]], raw[:, self.head["complaint:ru"]])
         return 1.0 / (1.0 + np.exp(-logits))
 
-    def categories(self, raw: np.ndarray, langs: Sequence[str]) -> np.ndarray:
+    def categories(self, raw: np.ndarray, english: np.ndarray) -> np.ndarray:
         """Category probabilities; Russian from the model of language-independent terms."""
-        russian = np.asarray([lang == "ru" for lang in langs])[:, None]
-        logits = np.where(russian, raw[:, self.shared_category_heads], raw[:, self.category_heads])
+        logits = np.where(english[:, None], raw[:, self.category_heads], raw[:, self.shared_category_heads])
         logits = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
     # ------------------------------------------------------------------ evidence
 
-    def evidence(self, matrix: sparse.csr_matrix, langs: Sequence[str], best: np.ndarray) -> list[tuple[list, list]]:
+    def evidence(self, matrix: sparse.csr_matrix, english: np.ndarray, best: np.ndarray) -> list[tuple[list, list]]:
         """Per row: (terms that moved the complaint score most, with their contribution;
         words that favour the chosen category most). Contributions of every stored entry
         are computed at once; each row then only sorts its own few dozen."""
@@ -123,7 +122,6 @@ class TriageModelV2:
         row_all = np.repeat(np.arange(n), np.diff(matrix.indptr))
         keep = self.shown[matrix.indices]
         cols, values, row_of = matrix.indices[keep], matrix.data[keep], row_all[keep]
-        english = np.asarray([lang == "en" for lang in langs])
         head = np.where(english, self.head["complaint:en"], self.head["complaint:ru"])
         moved = values * self.weights[cols, head[row_of]]
         heads = np.where(english[row_of][:, None], np.asarray(self.category_heads)[None, :],
@@ -157,16 +155,16 @@ class TriageModelV2:
         if not supported:
             return out  # type: ignore[return-value]
         feats = [featurize(texts[i], guesses[i].code, self.vader) for i in supported]
-        langs = [f.lang for f in feats]
+        english = np.asarray([f.lang == "en" for f in feats])
         matrix = design_matrix([f.values for f in feats], self.index)
         raw = self.raw_scores(matrix)
         vader = np.asarray([[f.vader["compound"], f.vader["pos"], f.vader["neg"], f.vader["neu"]]
                             if f.vader else [0.0, 0.0, 0.0, 1.0] for f in feats])
-        compounds = self.tone(raw, langs, vader, np.asarray([len(texts[i]) for i in supported], dtype=float))
-        complaint = self.complaint(raw, langs)
-        cats = self.categories(raw, langs)
+        compounds = self.tone(raw, english, vader, np.asarray([len(texts[i]) for i in supported], dtype=float))
+        complaint = self.complaint(raw, english)
+        cats = self.categories(raw, english)
         best_of = np.argmax(cats, axis=1)
-        evidence = self.evidence(matrix, langs, best_of)
+        evidence = self.evidence(matrix, english, best_of)
         for row, (i, f) in enumerate(zip(supported, feats)):
             best = int(best_of[row])
             moved, favour = evidence[row]

@@ -42,10 +42,6 @@ def tokens(text: str) -> list[str]:
     return _tokenizer.tokenize(text.lower().replace("ё", "е"))
 
 
-def is_negation(token: str) -> bool:
-    return token in NEGATIONS or token.endswith(("n't", "n’t"))
-
-
 class Memo:
     """A bounded memo of one word -> one string (cleared, not evicted, past its limit)."""
 
@@ -141,7 +137,7 @@ def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
             scope = 0
             previous = None
             continue
-        if word in NEGATIONS or word.endswith(("n't", "n’t")):  # is_negation, inlined: per word
+        if word in NEGATIONS or word.endswith(("n't", "n’t")):
             out[f"w:{word}"] = None
             scope = NEGATION_SCOPE
         elif scope:

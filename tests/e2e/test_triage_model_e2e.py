@@ -8,7 +8,8 @@ import psycopg
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, WEB, scored_count, submit, wait_for
+from scoring_service.triage import COMPLAINTS_RU_PATH, load_complaints
+from tests.e2e.conftest import WEB, scored_count, submit, wait_for
 from triage_core.config import addresses
 
 pytestmark = pytest.mark.e2e
@@ -22,9 +23,8 @@ SPANISH = ("Pedí una lavadora hace tres semanas, pagué 600 euros y todavía no
 
 def russian_washing_machine() -> str:
     """Row ru001 of the Russian development set: the same complaint, in Russian."""
-    lines = (ROOT / "scoring_service" / "data" / "complaints_ru.tsv").read_text(encoding="utf-8").splitlines()
-    row = next(line.split("\t") for line in lines[1:] if line.startswith("ru001\t"))
-    return row[3]
+    (row,) = [c for c in load_complaints(COMPLAINTS_RU_PATH) if c.id == "ru001"]
+    return row.text
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 values, and the loaded model on complaints whose answer a person can check."""
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from scoring_service.labels import LANGUAGE_UNSUPPORTED
+from scoring_service.triage import COMPLAINTS_RU_PATH, LabelledComplaint, load_complaints
 from scoring_service.triage_v2.language import UNDETERMINED, identify
-from scoring_service.triage_v2.model import ARTEFACT_PATH
 from scoring_service.triage_v2.signals import severity_signals
 from scoring_service.triage_v2.text import base_forms, terms, tokens
 
@@ -19,10 +17,8 @@ SPANISH = ("Pedí una lavadora hace tres semanas, pagué 600 euros y todavía no
            "y nadie me ayuda. Si no recibo un reembolso antes del viernes, contactaré a mi abogado.")
 
 
-def russian_row(complaint_id: str) -> dict[str, str]:
-    path = ARTEFACT_PATH.parent / "complaints_ru.tsv"
-    with path.open(encoding="utf-8", newline="") as f:
-        (row,) = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["id"] == complaint_id]
+def russian_row(complaint_id: str) -> LabelledComplaint:
+    (row,) = [c for c in load_complaints(COMPLAINTS_RU_PATH) if c.id == complaint_id]
     return row
 
 
@@ -160,8 +156,8 @@ def test_spanish_is_sent_to_a_person_without_an_invented_score(triage_v2):
 
 def test_russian_translation_of_the_washing_machine(triage_v2):
     row = russian_row("ru001")
-    assert row["text"].startswith("Я заказал стиральную машину")
-    (p,) = triage_v2.predict([row["text"]])
+    assert row.text.startswith("Я заказал стиральную машину")
+    (p,) = triage_v2.predict([row.text])
     assert p["language"] == "ru"
     assert p["compound"] < 0 and p["label"] == "negative"
     assert "legal_threat" in p["signals"]
@@ -169,5 +165,5 @@ def test_russian_translation_of_the_washing_machine(triage_v2):
 
 
 def test_a_batch_keeps_order_and_languages(triage_v2):
-    texts = [THANK_YOU, SPANISH, russian_row("ru001")["text"], "😀😀", WASHING_MACHINE]
+    texts = [THANK_YOU, SPANISH, russian_row("ru001").text, "😀😀", WASHING_MACHINE]
     assert [p["language"] for p in triage_v2.predict(texts)] == ["en", "es", "ru", UNDETERMINED, "en"]

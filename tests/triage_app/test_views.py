@@ -219,3 +219,14 @@ def test_scoring_health_reports_a_reply_that_is_not_json(monkeypatch):
     monkeypatch.setattr(health.requests, "get", lambda *args, **kwargs: Reply())
     result = health.scoring_health()
     assert result["ok"] is False and "not its JSON" in result["error"]
+
+
+def test_complaint_page_says_a_text_in_an_unsupported_language_needs_a_person(client, staff_user):
+    complaint = complaint_make(text="Mi paquete nunca llegó y nadie me ayuda.")
+    score_make(complaint=complaint, compound=0.0, label="language_unsupported", language="es", priority=50.0)
+    client.force_login(staff_user)
+    page = client.get(f"/staff/complaints/{complaint.id}/").content.decode()
+    assert '<td class="needs-person">needs a person: language es</td>' in page
+    supported = complaint_make()
+    score_make(complaint=supported, language="en", complaint_probability=0.9)
+    assert "needs-person" not in client.get(f"/staff/complaints/{supported.id}/").content.decode()
