@@ -9,6 +9,7 @@ the same file runs under `spark-submit --master ...` (docs/streaming.md).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -41,6 +42,17 @@ RESTART_BACKOFF_MAX_S = 30.0
 # A query that ran this long before failing was healthy: its next failure starts the
 # backoff from the beginning again.
 HEALTHY_RUN_S = 120.0
+
+# Test-only fault hook, off unless the file exists (tests/e2e/test_streaming_e2e.py
+# creates it): every micro-batch then waits after its Postgres commit, before returning to
+# Spark, which writes the batch to the checkpoint's commit log only once foreachBatch
+# returns. A kill -9 during the wait lands in the window where at-least-once delivery
+# replays a batch that is already stored. The job writes PAUSED_FILE (the batch's id and
+# how many scores it stored) when it starts waiting; the wait ends when the file goes, or
+# after PAUSE_MAX_S, so a forgotten file cannot stop a stack for good.
+PAUSE_AFTER_COMMIT_FILE = "stream.pause-after-commit"
+PAUSED_FILE = "stream.paused"
+PAUSE_MAX_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,24 @@ def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) ->
              result.shadow_rows, result.dead_letter_rows, result.duration_ms,
              result.input_rows / max(result.duration_ms / 1000.0, 1e-6), read_ms, spark_ms,
              result.duration_ms - read_ms - spark_ms, experiment.version, policy.version)
+    pause_after_commit_if_asked(batch_id=batch_id, scored=len(result.scored_ids))
+
+
+def pause_after_commit_if_asked(*, batch_id: int, scored: int) -> None:
+    """The fault hook described at PAUSE_AFTER_COMMIT_FILE; one stat() a batch when off."""
+    run_dir = var_dir() / "run"
+    asked = run_dir / PAUSE_AFTER_COMMIT_FILE
+    if not asked.exists():
+        return
+    log.warning("batch %d committed; pausing before the checkpoint while %s exists", batch_id, asked)
+    paused = run_dir / PAUSED_FILE
+    partial = paused.with_suffix(".tmp")
+    partial.write_text(json.dumps({"pid": os.getpid(), "batch_id": batch_id, "scored": scored}))
+    partial.replace(paused)  # a reader never sees half a file
+    deadline = time.monotonic() + PAUSE_MAX_S
+    while asked.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    paused.unlink(missing_ok=True)
 
 
 def start_query(spark: SparkSession, settings: JobSettings) -> StreamingQuery:

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 
 import psycopg
 from confluent_kafka import Producer
@@ -63,6 +64,19 @@ def produce_sentinels() -> list[str]:
         [(part, offset)] = produce([(None, json.dumps({"data": f"sentinel {uuid.uuid4()}"}).encode())], partition=p)
         ids.append(classic_complaint_id(addresses().kafka_topic, part, offset))
     return ids
+
+
+def stream_idle() -> bool:
+    """True when every micro-batch the job planned is in its checkpoint's commit log: no
+    batch is running, or stopped between its Postgres commit and its checkpoint."""
+    from streaming.job import JobSettings
+
+    checkpoint = Path(JobSettings.from_env().checkpoint_dir)
+
+    def last(folder: str) -> int:
+        return max((int(p.name) for p in (checkpoint / folder).iterdir() if p.name.isdigit()), default=-1)
+
+    return last("offsets") == last("commits")
 
 
 def set_experiment(db: psycopg.Connection, arms: list[dict], shadow_model: str | None = None) -> int:

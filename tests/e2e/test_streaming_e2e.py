@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import time
 
 import pytest
 import requests
 
 from streaming import transform
+from streaming.job import PAUSE_AFTER_COMMIT_FILE, PAUSED_FILE
 from streaming.scoring import SCORING_UNAVAILABLE
 from tests.e2e.conftest import scored_count, unique_text, wait_for
 from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels,
-                                         set_experiment)
+                                         set_experiment, stream_idle)
 from triage_core.config import addresses, var_dir
 from triage_core.messages import classic_complaint_id
 
@@ -23,7 +24,18 @@ pytestmark = pytest.mark.e2e
 STREAM_LOG = var_dir() / "log" / "stream.log"
 
 
-def test_kill_9_with_5000_in_flight_scores_each_exactly_once(db, stack):
+def test_kill_9_between_the_postgres_commit_and_the_checkpoint_replays_a_stored_batch_and_changes_nothing(db, stack):
+    """The stream's fault hook (streaming.job.PAUSE_AFTER_COMMIT_FILE) holds the first
+    batch of these records after its Postgres commit; the kill lands there, before Spark
+    records the batch in its checkpoint, with the rest of the records still unread. After
+    the restart Spark runs that batch again: it must store nothing and report every row
+    as already scored, and every complaint must end with one row and one score.
+
+    Mutant tried: `ON CONFLICT (complaint_id) DO NOTHING` of the score insert in
+    streaming/sink.py turned into `DO UPDATE SET scored_at = EXCLUDED.scored_at` (a replay
+    rewrites the stored scores): the test failed, the replayed batch reported its rows as
+    newly scored and none as already scored.
+    """
     total = 5000
     texts = [unique_text(f"KILL-{n}") for n in range(total)]
     # Half new-format, half classic `{"data"}`: a classic record replayed after the kill
@@ -36,33 +48,75 @@ def test_kill_9_with_5000_in_flight_scores_each_exactly_once(db, stack):
             messages.append((key, value))
         else:
             messages.append((None, json.dumps({"data": text}).encode()))
-    positions = produce(messages)
-    ids = [new_ids.get(n) or classic_complaint_id(addresses().kafka_topic, *positions[n]) for n in range(total)]
-    time.sleep(0.5)  # the next micro-batch has picked them up and is scoring them
-    # SIGKILL the job's process group (driver, JVM, Python workers) at once: going
-    # through `stack.py stop` first costs a Python start-up, and the stream would
-    # finish the work meanwhile. stack.stop then only records it as stopped.
-    os.killpg(int((var_dir() / "run" / "stream.pid").read_text()), signal.SIGKILL)
+    first, rest = messages[:total // 2], messages[total // 2:]
+    # Caught up and idle first (every planned batch in the checkpoint), so the batch the
+    # hook holds is made of this test's records only.
+    sentinels = produce_sentinels()
+    wait_for(lambda: scored_count(db, sentinels) == len(sentinels) and stream_idle(), timeout=120,
+             what="the stream to catch up and go idle")
+    PAUSED.unlink(missing_ok=True)
+    PAUSE_AFTER_COMMIT.touch()
+    try:
+        positions = produce(first)
+        paused = wait_for(paused_batch, timeout=180, what="a batch paused after its commit")
+        positions += produce(rest)  # unread at the kill: the stream is held in the paused batch
+        ids = [new_ids.get(n) or classic_complaint_id(addresses().kafka_topic, *positions[n]) for n in range(total)]
+        # SIGKILL the job's process group (driver, JVM, Python workers) at once: going
+        # through `stack.py stop` first costs a Python start-up. stack.stop then only
+        # records it as stopped.
+        os.killpg(paused["pid"], signal.SIGKILL)
+        stack.stop("stream", kill=True)
+    finally:
+        PAUSE_AFTER_COMMIT.unlink(missing_ok=True)
+        PAUSED.unlink(missing_ok=True)
     at_kill = scored_count(db, ids)
-    stack.stop("stream", kill=True)
-    assert at_kill < total, "the kill must land with complaints still in flight"
+    assert 0 < at_kill == paused["scored"] <= len(first), "the kill must land after a commit, records in flight"
 
+    log_start = STREAM_LOG.stat().st_size
     stack.start("stream")
+    replay = wait_for(lambda: batch_reports(log_start).get(paused["batch_id"]), timeout=300, interval=1,
+                      what=f"batch {paused['batch_id']} run again after the restart")
+    assert (replay["scored"], replay["already_scored"]) == (0, paused["scored"])
     wait_for(lambda: scored_count(db, ids) == total, timeout=300, interval=1, what=f"all {total} complaints scored")
-    time.sleep(3)  # a duplicate would show up in the batch after the last one
+    sentinels = produce_sentinels()  # a duplicate would show up by the time these are scored
+    wait_for(lambda: scored_count(db, sentinels) == len(sentinels), timeout=120, what="the stream to pass them")
     per_text = db.execute("""SELECT count(DISTINCT c.text), count(c.id), count(s.complaint_id)
                              FROM triage_complaint c LEFT JOIN triage_score s ON s.complaint_id = c.id
                              WHERE c.text = ANY(%s)""", (texts,)).fetchone()
     assert per_text == (total, total, total)
 
 
+PAUSE_AFTER_COMMIT = var_dir() / "run" / PAUSE_AFTER_COMMIT_FILE
+PAUSED = var_dir() / "run" / PAUSED_FILE
+# streaming.job.write_batch's line, e.g. "batch 12: 500 records, 0 scored, 0 escalated, 500 already scored, ..."
+BATCH_LINE = re.compile(rb"batch (\d+): (\d+) records, (\d+) scored, \d+ escalated, (\d+) already scored")
+
+
+def paused_batch() -> dict | None:
+    """What the stream's fault hook wrote once a batch waits after its commit."""
+    try:
+        return json.loads(PAUSED.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def batch_reports(log_start: int) -> dict[int, dict]:
+    """The stream's batch lines logged after byte `log_start`, by batch id (the last one wins)."""
+    with STREAM_LOG.open("rb") as log:
+        log.seek(log_start)
+        return {int(m[1]): {"records": int(m[2]), "scored": int(m[3]), "already_scored": int(m[4])}
+                for m in BATCH_LINE.finditer(log.read())}
+
+
 def test_scoring_outage_fails_batches_until_the_service_returns_and_makes_up_nothing(db, stack):
+    wait_for(stream_idle, timeout=120, what="the stream to go idle")
     log_start = STREAM_LOG.stat().st_size if STREAM_LOG.exists() else 0
     stack.stop("scoring")
     messages = [complaint_message(unique_text(f"NOSCORE-{n}")) for n in range(200)]
     ids = [cid for cid, _, _ in messages]
     produce([(key, value) for _, key, value in messages])
-    time.sleep(20)
+    # The stream was idle, so the first batch after the produce holds these records.
+    wait_for(lambda: outage_failures(log_start) >= 1, timeout=180, interval=1, what="a batch failed for the outage")
     assert scored_count(db, ids) == 0, "a complaint was scored while the scoring service was down"
     stack.start("scoring")
     wait_for(lambda: scored_count(db, ids) == len(ids), timeout=180, interval=1, what="the outage's complaints scored")
@@ -79,6 +133,13 @@ def test_scoring_outage_fails_batches_until_the_service_returns_and_makes_up_not
                                json={"instances": [{"id": r[1], "text": r[2]} for r in mine]}).json()
         truth = {p["id"]: p["compound"] for p in answer["predictions"]}
         assert {r[1]: r[3] for r in mine} == truth
+
+
+def outage_failures(log_start: int) -> int:
+    """How many micro-batches the job logged as failed for the scoring outage after byte `log_start`."""
+    with STREAM_LOG.open("rb") as log:
+        log.seek(log_start)
+        return sum(1 for line in log if b"micro-batch failed" in line and SCORING_UNAVAILABLE.encode() in line)
 
 
 def test_poison_messages_are_dead_lettered_and_the_good_ones_around_them_scored(db):

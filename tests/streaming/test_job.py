@@ -1,5 +1,7 @@
-"""The job shell's own logic: settings from the environment, failure summaries."""
+"""The job shell's own logic: settings from the environment, failure summaries, the fault hook."""
 from __future__ import annotations
+
+import os
 
 from streaming import job, scoring
 
@@ -42,3 +44,32 @@ def test_failure_summary_names_the_python_cause_inside_spark_wrapping():
     assert job.failure_summary(wrapped) == (
         f"streaming.scoring.ScoringUnavailable: {scoring.SCORING_UNAVAILABLE}: POST http://x failed 5 times")
     assert job.failure_summary(Exception("plain message\nmore")) == "plain message"
+
+
+def test_pause_after_commit_is_off_without_its_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path))
+    job.pause_after_commit_if_asked(batch_id=7, scored=3)
+    assert not (tmp_path / "run" / job.PAUSED_FILE).exists()
+
+
+def test_pause_after_commit_reports_the_batch_and_waits_until_its_file_goes(monkeypatch, tmp_path):
+    import json
+    import threading
+
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / job.PAUSE_AFTER_COMMIT_FILE).touch()
+    pausing = threading.Thread(target=job.pause_after_commit_if_asked, kwargs={"batch_id": 7, "scored": 3})
+    pausing.start()
+    paused = run_dir / job.PAUSED_FILE
+    pausing.join(timeout=0.5)
+    assert pausing.is_alive(), "the batch returned to Spark while the pause file exists"
+    for _ in range(100):
+        if paused.exists():
+            break
+        pausing.join(timeout=0.1)
+    assert json.loads(paused.read_text()) == {"pid": os.getpid(), "batch_id": 7, "scored": 3}
+    (run_dir / job.PAUSE_AFTER_COMMIT_FILE).unlink()
+    pausing.join(timeout=30)
+    assert not pausing.is_alive() and not paused.exists()
