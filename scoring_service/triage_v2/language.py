@@ -17,16 +17,16 @@ from pathlib import Path
 
 SUPPORTED = ("en", "ru")
 UNDETERMINED = "und"
-# Below this many letters (URLs, e-mail addresses and @handles removed) no identifier
-# is reliable; "ok" and "да" are still words, so the bar is low.
-MIN_LETTERS = 2
 # Mixed text ("Wildberries опять не привёз заказ") can put another language first with
 # a small margin; a supported language this close to the top is taken instead.
 SUPPORTED_MARGIN = 0.35
 
 # `[^\s@]+@` rather than `\S+@`: the latter backtracks over every long word.
 _NOT_PROSE = re.compile(r"(?:https?://|www\.)\S+|[^\s@]+@\S+|@\w+")
-_LETTER = re.compile(r"[^\W\d_]")
+# Below two letters (URLs, e-mail addresses and @handles removed) no identifier is
+# reliable; "ok" and "да" are still words, so the bar is that low. A search stops at
+# the second letter (counting every letter cost more).
+_TWO_LETTERS = re.compile(r"[^\W\d_](?:.*?)[^\W\d_]", re.DOTALL)
 _LATIN = re.compile(r"[a-zA-Z]")
 _CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
 # Below this probability fastText is guessing ("Oh man! I love 'em!" -> Macedonian, 0.08):
@@ -70,7 +70,8 @@ def _english_function_words() -> frozenset[str]:
 def _english_share(text: str) -> tuple[int, int]:
     """(English function words, words) of the text."""
     words = _WORD.findall(text.lower())
-    return sum(1 for w in words if w in _english_function_words()), len(words)
+    common = _english_function_words()
+    return sum(1 for w in words if w in common), len(words)
 
 
 def _mostly_english(share: tuple[int, int]) -> bool:
@@ -96,7 +97,7 @@ def identify(text: str) -> LanguageGuess:
     prose = text[:2000]
     if "@" in prose or "http" in prose or "www." in prose:
         prose = _NOT_PROSE.sub(" ", prose)
-    if len(_LETTER.findall(prose[:200])) < MIN_LETTERS:
+    if _TWO_LETTERS.search(prose, 0, 200) is None:
         return LanguageGuess(UNDETERMINED, 0.0)
     # fastText reads one line; its cost grows with the text, and 300 characters decide
     # the language as well as 20,000.

@@ -165,27 +165,30 @@ class TriageModelV2:
         cats = self.categories(raw, english)
         best_of = np.argmax(cats, axis=1)
         evidence = self.evidence(matrix, english, best_of)
-        for row, (i, f) in enumerate(zip(supported, feats)):
-            best = int(best_of[row])
+        # Python floats for the whole batch at once: per-row numpy scalars cost more.
+        compound_of, complaint_of = compounds.tolist(), complaint.tolist()
+        confidence_of = cats[np.arange(len(feats)), best_of].tolist()
+        for row, (i, f, best) in enumerate(zip(supported, feats, best_of.tolist())):
             moved, favour = evidence[row]
-            compound = round(float(compounds[row]), 4)
+            compound = round(compound_of[row], 4)
             if f.vader is not None:
                 neg, neu, pos = f.vader["neg"], f.vader["neu"], f.vader["pos"]
             else:  # no lexicon for Russian: the proportions follow the tone
                 neg, pos = round(max(0.0, -compound), 4), round(max(0.0, compound), 4)
                 neu = round(1.0 - neg - pos, 4)
-            p = round(float(complaint[row]), 4)
+            p = round(complaint_of[row], 4)
+            category = CATEGORIES[best]
             out[i] = {
                 "compound": compound, "neg": neg, "neu": neu, "pos": pos,
                 "label": sentiment_label(compound),
                 "language": f.lang, "language_confidence": guesses[i].confidence,
                 "complaint": p,
-                "category": CATEGORIES[best], "category_confidence": round(float(cats[row, best]), 3),
+                "category": category, "category_confidence": round(confidence_of[row], 3),
                 "category_evidence": favour,
                 "signals": f.signals,
                 "evidence": [{"term": word, "weight": round(w, 3)} for word, w in moved],
                 "explanation": explanation(language=f.lang, complaint=p, compound=compound,
-                                           category=CATEGORIES[best], category_evidence=favour,
+                                           category=category, category_evidence=favour,
                                            signals=f.signals, moved=moved),
             }
         return out  # type: ignore[return-value]
