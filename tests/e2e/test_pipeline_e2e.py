@@ -75,14 +75,34 @@ def test_complaints_sent_while_the_stream_is_down_are_scored_exactly_once(api, d
     assert rows == 50
 
 
-def test_submissions_survive_a_stopped_broker(api, db, stack):
+def test_submissions_survive_a_stopped_broker_and_a_killed_web_process(api, db, stack):
+    """The web process answers 201 while Kafka is down, then dies by kill -9 with the
+    messages still in its producer's memory; only the outbox relay can deliver them.
+
+    Mutant tried: ingest.relay.relay_pass returning PassResult(sent=0, undelivered=0)
+    before publishing anything (relay restarted with it): the test failed, timed out
+    waiting for the complaints from the outage to be scored.
+    """
     stack.stop("kafka")
-    ids = list(submit_many(api, "NOBROKER", 5))
+    submitted = submit_many(api, "NOBROKER", 5)
+    ids = list(submitted)
     assert outbox_count(db, ids, published=False) == 5
+    # Before Kafka returns: the web's own producer (retrying for message.timeout.ms)
+    # must not deliver them itself.
+    stack.stop("web", kill=True)
     stack.start("kafka")
+    stack.start("web")
     stack.start("stream")  # a no-op when the job rode out the outage, as it should
     wait_for(lambda: scored_count(db, ids) == 5, timeout=180, what="complaints from the outage scored")
     assert outbox_count(db, ids, published=True) == 5
+    # The dead web process handed each entry to its producer once (attempts 1); the relay
+    # is what handed it over again.
+    attempts = db.execute("SELECT min(attempts) FROM triage_outbox WHERE complaint_id = ANY(%s::uuid[])",
+                          (ids,)).fetchone()[0]
+    assert attempts >= 2
+    rows = db.execute("SELECT count(*) FROM triage_complaint WHERE text = ANY(%s)",
+                      (list(submitted.values()),)).fetchone()[0]
+    assert rows == 5
 
 
 def outbox_count(db, ids: list[str], *, published: bool) -> int:
