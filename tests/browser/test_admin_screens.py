@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_staff_flow import queue_item, score_like_the_stream
+from tests.browser.test_staff_flow import PUSH_TIMEOUT_MS, queue_item, score_like_the_stream
 from tests.triage_app.factories import complaint_make, shadow_make
 from triage_app.models import AuditLog, Score
 
@@ -18,7 +18,7 @@ def test_lowering_the_threshold_escalates_open_complaints_live(new_page, staff_l
     complaint = complaint_make(text="The app keeps logging me out, rather annoying.")
     score_like_the_stream(complaint, compound=-0.4, priority=24.0, escalated=False)
     item = queue_item(staff, complaint)
-    expect(item).to_be_visible(timeout=3000)
+    expect(item).to_be_visible(timeout=PUSH_TIMEOUT_MS)
     expect(item.locator(".escalated")).to_be_hidden()
 
     admin.goto("/manage/policy/")
@@ -31,7 +31,7 @@ def test_lowering_the_threshold_escalates_open_complaints_live(new_page, staff_l
     expect(admin.locator(".messages")).to_contain_text("policy version 3")
     screenshot(admin, "policy-saved")
 
-    expect(item.locator(".escalated")).to_be_visible(timeout=3000)  # re-ranked and pushed, no reload
+    expect(item.locator(".escalated")).to_be_visible(timeout=PUSH_TIMEOUT_MS)  # re-ranked and pushed, no reload
     screenshot(staff, "queue-after-policy-change")
     assert Score.objects.get(complaint=complaint).policy_version == 3
     audit = AuditLog.objects.get(action="policy.create")

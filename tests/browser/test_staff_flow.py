@@ -15,6 +15,9 @@ from triage_app.models import Complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+# How long a test waits for a push (score listener -> Redis -> daphne -> WebSocket -> the
+# page): a generous limit for a 2-core machine shared with Spark, never a speed check.
+PUSH_TIMEOUT_MS = 30_000
 INJECTION = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> my card was charged twice'
 
 
@@ -57,7 +60,7 @@ def test_submitted_complaint_appears_live_is_claimed_answered_resolved(new_page,
     score_like_the_stream(complaint, compound=-0.86, priority=84.37, escalated=True, category="product_quality",
                           signals={"safety_risk": ["fire"]}, model_name="triage", model_version="1.0")
     item = queue_item(staff, complaint)
-    expect(item).to_be_visible(timeout=3000)  # pushed over the WebSocket: no reload
+    expect(item).to_be_visible(timeout=PUSH_TIMEOUT_MS)  # pushed over the WebSocket: no reload
     expect(item.locator(".escalated")).to_be_visible()
     expect(item.locator(".why")).to_contain_text("safety_risk: fire")
     expect(item.locator(".why")).to_contain_text("triage 1.0")
@@ -93,7 +96,7 @@ def test_script_injection_renders_as_text_everywhere(new_page, staff_login, scre
 
     score_like_the_stream(complaint, compound=-0.7, priority=60.0, escalated=True)
     item = queue_item(staff, complaint)
-    expect(item.locator(".text")).to_have_text(INJECTION, timeout=3000)
+    expect(item.locator(".text")).to_have_text(INJECTION, timeout=PUSH_TIMEOUT_MS)
     assert staff.locator(".queue-item img").count() == 0
     assert staff.evaluate("window.__pwned") is None
     screenshot(staff, "injection-in-queue")
@@ -111,13 +114,13 @@ def test_second_claim_is_refused_at_once_and_claims_show_live(new_page, staff_lo
     complaint = submit_through_form(new_page(), "Nobody answers the phone and my account is locked.")
     score_like_the_stream(complaint, compound=-0.6, priority=45.0)
     for page in (alice, bob):
-        expect(queue_item(page, complaint)).to_be_visible(timeout=3000)
+        expect(queue_item(page, complaint)).to_be_visible(timeout=PUSH_TIMEOUT_MS)
 
     # Bob's page still shows the Claim button when Alice's claim lands: the server decides.
     bob.evaluate("window.__stale = true")
     queue_item(alice, complaint).locator("button.claim").click()
     expect(queue_item(alice, complaint).locator(".claimed-by")).to_have_text("claimed by you")
-    expect(queue_item(bob, complaint).locator(".claimed-by")).to_have_text("claimed by alice", timeout=3000)
+    expect(queue_item(bob, complaint).locator(".claimed-by")).to_have_text("claimed by alice", timeout=PUSH_TIMEOUT_MS)
 
     bob.goto(f"/staff/complaints/{complaint.id}/")
     bob.request.post(f"/api/staff/complaints/{complaint.id}/claim/")  # without CSRF: refused
@@ -135,7 +138,7 @@ def test_queue_is_usable_from_the_keyboard(new_page, staff_login):
     complaint = submit_through_form(new_page(), "The delivery is three weeks late, this is unacceptable.")
     score_like_the_stream(complaint, compound=-0.5, priority=40.0)
     item = queue_item(staff, complaint)
-    expect(item).to_be_visible(timeout=3000)
+    expect(item).to_be_visible(timeout=PUSH_TIMEOUT_MS)
     staff.keyboard.press("j")
     expect(item).to_have_class(re.compile("selected"))
     staff.keyboard.press("c")

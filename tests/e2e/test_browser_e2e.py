@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in_to_live_queue
+from tests.browser.test_staff_flow import PUSH_TIMEOUT_MS
 from tests.e2e.conftest import ROOT, WEB
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -66,17 +67,17 @@ def test_form_submission_is_scored_by_the_pipeline_and_worked_live_by_staff(brow
     item.screenshot(path=str(ARTIFACTS / "02-staff-live-item.png"))  # the queue page is long
 
     item.locator("button.claim").click()
-    expect(item.locator(".claimed-by")).to_have_text("claimed by you")
+    expect(item.locator(".claimed-by")).to_have_text("claimed by you", timeout=PUSH_TIMEOUT_MS)
     item.locator("a.open").click()
     staff.wait_for_url("**/staff/complaints/*/")
     staff.fill("#reply-body", f"Reply {marker}: we are replacing the charger and refunding you.")
     staff.click("#send-reply")
-    expect(staff.locator(".messages")).to_contain_text("Reply sent")
+    expect(staff.locator(".messages")).to_contain_text("Reply sent", timeout=PUSH_TIMEOUT_MS)
     staff.click("#resolve")
-    expect(staff.locator("#status")).to_have_text("Resolved")
+    expect(staff.locator("#status")).to_have_text("Resolved", timeout=PUSH_TIMEOUT_MS)
     staff.screenshot(path=str(ARTIFACTS / "03-staff-resolved.png"), full_page=True)
 
     customer.goto(tracking_url)
-    expect(customer.locator("#status")).to_have_text("Resolved")
+    expect(customer.locator("#status")).to_have_text("Resolved", timeout=PUSH_TIMEOUT_MS)
     expect(customer.locator("#history")).to_contain_text(f"Reply {marker}")
     customer.screenshot(path=str(ARTIFACTS / "04-customer-tracking.png"), full_page=True)

@@ -13,6 +13,10 @@ from triage_app.consumers import CLOSE_FORBIDDEN, QueueConsumer
 from triage_app.management.commands.score_listener import scored_notification_handle
 
 # Consumers read the database from worker threads, outside the test's transaction.
+# How long a test waits for a message it expects: generous for a 2-core machine shared
+# with Spark; it only delays a failing test, never a passing one.
+RECEIVE_TIMEOUT_S = 30
+
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
@@ -49,7 +53,7 @@ async def test_scored_complaint_is_pushed_to_staff():
     pushed = await database_sync_to_async(scored_notification_handle)(
         f'{{"ids": ["{complaint.id}"], "escalated": ["{complaint.id}"]}}')
     assert pushed == 1
-    message = await communicator.receive_json_from(timeout=2)
+    message = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
     assert message["type"] == "items"
     item = message["items"][0]
     assert item["id"] == str(complaint.id)
@@ -71,7 +75,7 @@ async def test_claim_by_another_staff_member_is_pushed():
         return complaint
 
     complaint = await database_sync_to_async(claim)()
-    message = await communicator.receive_json_from(timeout=2)
+    message = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
     assert message["items"][0]["id"] == str(complaint.id)
     assert message["items"][0]["status"] == "in_review" and message["items"][0]["claimed_by"] == "bob"
     await communicator.disconnect()
@@ -81,9 +85,9 @@ async def test_refresh_event_is_forwarded_and_ping_answered():
     user = await database_sync_to_async(staff)()
     communicator, _, _ = await connect(user)
     await database_sync_to_async(live.queue_push_refresh)()
-    assert await communicator.receive_json_from(timeout=2) == {"type": "refresh"}
+    assert await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S) == {"type": "refresh"}
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+    assert await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S) == {"type": "pong"}
     await communicator.disconnect()
 
 
