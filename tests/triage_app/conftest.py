@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from ingest import producer as producer_module
 from tests.fakes import FakeProducer
+from triage_app import ratelimit
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,26 @@ def fake_producer():
     producer_module.set_publisher(producer_module.ComplaintPublisher(fake))
     yield fake
     producer_module.set_publisher(None)
+
+
+class LimiterClock:
+    """Stands in for the `time` module the rate limiter reads; a test moves `now`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    """The rate limiter's clock, fixed 15 s into a 60 s window (window 1,000 since the
+    epoch): on the wall clock a test that lands near a window's end sees its count reset
+    halfway, and cannot know how many seconds Retry-After should say."""
+    clock = LimiterClock(60_015.0)
+    monkeypatch.setattr(ratelimit, "time", clock)
+    return clock
 
 
 @pytest.fixture

@@ -13,11 +13,22 @@ def empty_cache():
     cache.clear()
 
 
-def test_the_limit_counts_per_client_and_says_when_to_retry():
-    hits = [ratelimit.rate_limit_hit(scope="submit", client="1.2.3.4", limit=3, window_s=60) for _ in range(4)]
-    assert hits[:3] == [0, 0, 0]
-    assert 1 <= hits[3] <= 61
-    assert ratelimit.rate_limit_hit(scope="submit", client="5.6.7.8", limit=3, window_s=60) == 0
+def hit(client: str) -> int:
+    return ratelimit.rate_limit_hit(scope="submit", client=client, limit=3, window_s=60)
+
+
+def test_the_limit_counts_per_client_and_says_when_to_retry(limiter_clock):
+    """The clock starts 15 s into a 60 s window (the limiter_clock fixture).
+
+    Mutants tried: Retry-After always the whole window (`return window_s`): the 46 s
+    assertion failed; the window left out of the cache key: the count never reset and the
+    assertion after the window's end failed."""
+    assert [hit("1.2.3.4") for _ in range(4)] == [0, 0, 0, 46]  # 45 s left, rounded up, +1
+    assert hit("5.6.7.8") == 0
+    limiter_clock.now += 44.5
+    assert hit("1.2.3.4") == 1
+    limiter_clock.now += 1  # the next window
+    assert hit("1.2.3.4") == 0
 
 
 def test_an_unreachable_cache_lets_submissions_in(monkeypatch, caplog):

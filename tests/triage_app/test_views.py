@@ -30,12 +30,15 @@ def test_form_shows_field_errors(client):
     assert errors.TEXT_TOO_SHORT in body and errors.EMAIL_INVALID in body
 
 
-def test_form_rate_limit_is_429_with_message(client, settings):
+def test_form_rate_limit_is_429_with_message(client, settings, limiter_clock):
+    """The limiter's clock is fixed 15 s into its window, so the second post is always in
+    the first one's window. Mutant tried: Retry-After always the whole window (`return
+    window_s` in ratelimit.rate_limit_hit): the test failed."""
     settings.TRIAGE_SUBMIT_RATE = (1, 60)
     client.post("/", {"text": "first complaint is fine"})
     response = client.post("/", {"text": "second one is over the limit"})
     assert response.status_code == 429
-    assert "Too many complaints" in response.content.decode()
+    assert errors.RATE_LIMITED.format(seconds=46) in response.content.decode()
 
 
 def test_form_needs_csrf(db):
@@ -116,6 +119,24 @@ def test_complaint_page_actions_claim_reply_resolve(client, staff_user, other_st
     client.force_login(other_staff)
     page = client.post(base + "claim/", follow=True).content.decode()
     assert errors.ALREADY_RESOLVED in page
+
+
+@pytest.mark.parametrize("action", ["claim", "release", "resolve", "note", "reply", "bogus"])
+def test_a_staff_page_action_on_an_unknown_complaint_is_404(client, staff_user, action):
+    """No existence check before the service: its failed lookup is the 404. Mutant tried:
+    `except Complaint.DoesNotExist` removed from views.complaint_action -> a 500."""
+    client.force_login(staff_user)
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert client.post(f"/staff/complaints/{missing}/{action}/", {"body": ""}).status_code == 404
+
+
+def test_a_staff_page_action_lists_every_problem_of_the_input(client, staff_user):
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_login(staff_user)
+    page = client.post(f"/staff/complaints/{complaint.id}/note/", {"body": "  "}, follow=True).content.decode()
+    assert errors.MESSAGE_REQUIRED in page
+    assert not complaint.events.filter(kind="note").exists()
 
 
 def test_admin_pages_render(client, admin_user):
