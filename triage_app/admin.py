@@ -8,7 +8,7 @@ import json
 from django import forms
 from django.contrib import admin
 
-from triage_app import services
+from triage_app import errors, services
 from triage_app.errors import InvalidInput
 from triage_app.models import (
     AuditLog,
@@ -100,6 +100,12 @@ class VersionedAdmin(admin.ModelAdmin):
         pass
 
 
+def add_problems(form: forms.Form, exc: InvalidInput) -> None:
+    """A service's InvalidInput shown on the form, each problem beside its field."""
+    for field, problem in errors.problems(exc):
+        form.add_error(field if field in form.fields else None, problem)
+
+
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = EscalationPolicy
@@ -110,9 +116,7 @@ class PolicyForm(forms.ModelForm):
         try:
             services.policy_validate(values=cleaned)
         except InvalidInput as exc:
-            for field, problems in exc.errors.items():
-                for problem in problems:
-                    self.add_error(field if field in self.fields else None, problem)
+            add_problems(self, exc)
         return cleaned
 
 
@@ -139,9 +143,7 @@ class ExperimentForm(forms.ModelForm):
         try:
             services.experiment_validate(arms=cleaned.get("arms"), shadow_model=cleaned.get("shadow_model"))
         except InvalidInput as exc:
-            for field, problems in exc.errors.items():
-                for problem in problems:
-                    self.add_error(field if field in self.fields else None, problem)
+            add_problems(self, exc)
         return cleaned
 
 

@@ -5,6 +5,7 @@ Views validate, call a service or selector, and shape the answer; nothing else.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -22,7 +23,16 @@ from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
 
 def exception_handler(exc, context):
-    """DRF's handler, except that a body that is not a JSON object is a 400 naming it."""
+    """The one place where the domain's exceptions become HTTP answers: input a person
+    can fix is a 400 naming each field, a refused action a 409 saying why, a row that
+    does not exist (or no longer does) a 404; a body that is not JSON is a 400 naming it.
+    Everything else is DRF's."""
+    if isinstance(exc, InvalidInput):
+        return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ActionRefused):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response({"detail": errors.NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.ParseError):
         return Response({"non_field_errors": [errors.BODY_NOT_JSON]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.UnsupportedMediaType):
@@ -80,10 +90,7 @@ class ComplaintCreateView(APIView):
         retry_after = submission_retry_after(request)
         if retry_after:
             return rate_limited_response(retry_after)
-        try:
-            cleaned = complaint_input_validate(data=request.data)
-        except InvalidInput as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        cleaned = complaint_input_validate(data=request.data)
         complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.API)
         return Response({"id": str(complaint.id), "tracking_code": complaint.tracking_code,
                          "status": complaint.status}, status=status.HTTP_201_CREATED)
@@ -127,11 +134,11 @@ class QueueView(APIView):
         params = request.query_params
         status_filter = params.get("status") or None
         if status_filter is not None and status_filter not in Complaint.Status.values:
-            return Response({"status": [f"Unknown status {status_filter!r}."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput({"status": [errors.QUEUE_STATUS_UNKNOWN.format(value=status_filter)]})
         try:
             limit = min(selectors.QUEUE_LIMIT, max(1, int(params.get("limit", selectors.QUEUE_LIMIT))))
         except ValueError:
-            return Response({"limit": ["Limit must be a whole number."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput({"limit": [errors.QUEUE_LIMIT_NOT_WHOLE]}) from None
         complaints = selectors.complaint_queue(status=status_filter, category=params.get("category") or None,
                                                model=params.get("model") or None, limit=limit)
         items = selectors.queue_items(complaints=complaints)
@@ -145,7 +152,7 @@ class StaffComplaintView(APIView):
     def get(self, request: Request, complaint_id) -> Response:
         items = selectors.queue_items_by_ids(complaint_ids=[complaint_id])
         if not items:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+            raise Complaint.DoesNotExist
         return Response(items[0])
 
 
@@ -171,16 +178,12 @@ class StaffActionView(APIView):
     @extend_schema(request=MessageIn, responses={200: QueueItem, 400: FieldErrors, 404: Detail, 409: Detail})
     def post(self, request: Request, complaint_id, action: str) -> Response:
         service = self.actions.get(action)
-        if service is None or not Complaint.objects.filter(id=complaint_id).exists():
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        if service is None:
+            raise exceptions.NotFound(errors.NOT_FOUND)
         kwargs = {"complaint_id": complaint_id, "by": request.user}
         if action in {"notes", "replies"}:
-            body = request.data.get("body") if isinstance(request.data, dict) else None
-            kwargs["body"] = body
-        try:
-            service(**kwargs)
-        except InvalidInput as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        except ActionRefused as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+            # The service looks the complaint up (404) before it judges the body (400), in
+            # its own transaction: no separate existence check to race with.
+            kwargs["body"] = request.data.get("body") if isinstance(request.data, dict) else None
+        service(**kwargs)
         return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])

@@ -1,8 +1,13 @@
 """Messages people see when something is refused, and the exceptions that carry them.
 
-Tests assert on these constants, so wording changes in one place.
+Tests assert on these constants, so wording changes in one place. Services raise the
+exceptions; they are turned into answers once per kind of client: the API in
+`triage_app.api.exception_handler` (InvalidInput 400, ActionRefused 409, a missing row
+404), the admin forms and the staff pages through `problems`.
 """
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
@@ -18,6 +23,9 @@ BODY_NOT_JSON = "The request body is not valid JSON."
 BODY_WRONG_MEDIA_TYPE = "Send the complaint as JSON with Content-Type: application/json."
 RATE_LIMITED = "Too many complaints from your address. Please wait {seconds} seconds and try again."
 TRACKING_NOT_FOUND = "No complaint has this tracking code."
+NOT_FOUND = "Not found."
+QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
+QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
 
 CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
 NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."
@@ -37,6 +45,13 @@ class InvalidInput(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(errors)
         self.errors = errors
+
+
+def problems(exc: InvalidInput) -> Iterator[tuple[str, str]]:
+    """(field, message) of every problem, for the forms and pages that list them."""
+    for field, messages in exc.errors.items():
+        for message in messages:
+            yield field, message
 
 
 class ActionRefused(Exception):

@@ -144,8 +144,8 @@ def _message_clean(body: object) -> str:
 
 def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
     """An internal note: staff only, never shown to the customer."""
-    body = _message_clean(body)
-    with _staff_action(complaint_id) as complaint:
+    with _staff_action(complaint_id) as complaint:  # an unknown complaint is refused before its body
+        body = _message_clean(body)
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.NOTE,
@@ -155,8 +155,8 @@ def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> C
 
 def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
     """A reply to the customer, shown on their tracking page."""
-    body = _message_clean(body)
     with _staff_action(complaint_id) as complaint:
+        body = _message_clean(body)
         _refuse_if_claimed_by_other(complaint, by)
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])

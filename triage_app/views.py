@@ -120,16 +120,17 @@ def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpRes
         "note": lambda: services.complaint_note_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
         "reply": lambda: services.complaint_reply_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
     }
-    if action not in handlers or not Complaint.objects.filter(id=complaint_id).exists():
+    if action not in handlers:
         raise Http404
     try:
         handlers[action]()
+    except Complaint.DoesNotExist:
+        raise Http404 from None
     except ActionRefused as exc:
         messages.error(request, exc.message)
     except InvalidInput as exc:
-        for problems in exc.errors.values():
-            for problem in problems:
-                messages.error(request, problem)
+        for _, problem in errors.problems(exc):
+            messages.error(request, problem)
     else:
         messages.success(request, {"claim": "Claimed.", "release": "Released.", "resolve": "Resolved.",
                                    "note": "Note added.", "reply": "Reply sent to the customer."}[action])
