@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -70,33 +71,53 @@ def test_notes_are_internal_and_replies_public(staff_user):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_staff_claiming_at_once_one_wins(staff_user, other_staff):
+def test_a_claim_waits_for_a_claim_in_flight_and_is_refused(staff_user, other_staff):
+    """Deterministic, not a race left to chance: a second connection holds the complaint's
+    row lock (as bob's claim would, between its SELECT ... FOR UPDATE and its commit),
+    alice's claim must wait for it, and once bob's claim commits she is refused.
+
+    Mutant tried: `.select_for_update()` removed from services._staff_action: alice read
+    the row before bob's commit, her UPDATE waited and then overwrote bob's claim; the
+    test failed ("claimed" instead of the refusal)."""
+    import psycopg
+
     complaint = complaint_make()
     score_make(complaint=complaint)
-    barrier = threading.Barrier(2)
-    outcomes = {}
+    db = connection.settings_dict
+    holder = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
+                             port=db["PORT"])
+    outcome = []
 
-    def claim(user):
+    def claim():
         try:
-            barrier.wait()
-            services.complaint_claim(complaint_id=complaint.id, by=user)
-            outcomes[user.username] = "claimed"
+            services.complaint_claim(complaint_id=complaint.id, by=staff_user)
+            outcome.append("claimed")
         except ActionRefused as exc:
-            outcomes[user.username] = exc.message
+            outcome.append(exc.message)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=claim, args=(u,)) for u in (staff_user, other_staff)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert sorted(outcomes.values())[-1] == "claimed"
-    assert list(outcomes.values()).count("claimed") == 1
-    loser = next(name for name, outcome in outcomes.items() if outcome != "claimed")
-    winner = "alice" if loser == "bob" else "bob"
-    assert outcomes[loser] == errors.CLAIMED_BY_OTHER.format(name=winner)
-    assert Complaint.objects.get(id=complaint.id).claimed_by.username == winner
+    alice = threading.Thread(target=claim)
+    try:
+        holder.execute("SELECT id FROM triage_complaint WHERE id = %s FOR UPDATE", (complaint.id,))
+        alice.start()
+        # Wait on the condition itself (Postgres says alice's backend waits for ours),
+        # with a limit generous enough for a loaded machine.
+        deadline = time.monotonic() + 30
+        while not holder.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted"
+                                 " AND %s = ANY(pg_blocking_pids(pid)))", (holder.info.backend_pid,)).fetchone()[0]:
+            assert alice.is_alive() and time.monotonic() < deadline, f"alice's claim did not wait: {outcome}"
+            time.sleep(0.05)
+        holder.execute("UPDATE triage_complaint SET claimed_by_id = %s, claimed_at = now(), status = %s"
+                       " WHERE id = %s", (other_staff.pk, Complaint.Status.IN_REVIEW, complaint.id))
+        holder.commit()
+        alice.join(30)
+    finally:
+        holder.rollback()
+        holder.close()
+        alice.join(30)
+    assert outcome == [errors.CLAIMED_BY_OTHER.format(name="bob")]
+    assert Complaint.objects.get(id=complaint.id).claimed_by == other_staff
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
