@@ -8,7 +8,7 @@ import pytest
 
 from scoring_service import corpora, train
 from scoring_service.eval import complaint_quality, pearson, weighted_f1
-from scoring_service.triage import ARTEFACT_PATH, category_features, load_complaints, severity_signals, tokens
+from scoring_service.triage import ARTEFACT_PATH, CATEGORIES, category_features, load_complaints, severity_signals, tokens
 from triage_core.priority import Policy, evaluate
 
 
@@ -104,11 +104,22 @@ def test_training_reproduces_the_committed_artefact():
     assert train.build_artefact() == committed
 
 
-@pytest.mark.parametrize("text", ["www." + "a." * 9990, "ab1." * 5000, "http://" + "a/" * 9990])
-def test_pathological_text_is_scored_quickly(triage_model, text):
+# CPU seconds, not wall time: a shared 2-core machine running Spark stretches the wall
+# clock, not the CPU this process spends. Each text costs about 0.1 s of CPU; the
+# backtracking it guards against costs 40 s to minutes, so the bound is loose both ways.
+PATHOLOGICAL_CPU_BOUND_S = 10.0
+
+
+@pytest.mark.parametrize("text", ["www." + "a." * 9990, "ab1." * 5000, "http://" + "a/" * 9990],
+                         ids=["www-dots", "ab1-dots", "url-slashes"])
+def test_pathological_text_does_not_backtrack(triage_model, text):
+    """Speed itself is measured by bench/bench_scoring.py; this only catches the
+    catastrophic case. Mutant tried: MAX_TOKEN_CHARS = 10**9 in scoring_service/triage.py
+    (long runs no longer cut): "www.a.a..." took 184 s of CPU and "ab1." * 5000 took 40 s,
+    both failed (the URL case stays fast uncut)."""
     import time
 
-    started = time.perf_counter()
+    started = time.process_time()
     (p,) = triage_model.predict([text[:20_000]])
-    assert time.perf_counter() - started < 2.0
-    assert p["category"] in ("billing", "delivery", "product_quality", "staff_service", "account_security", "other")
+    assert time.process_time() - started < PATHOLOGICAL_CPU_BOUND_S
+    assert p["category"] in CATEGORIES
