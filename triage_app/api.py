@@ -18,6 +18,7 @@ from triage_app import errors, selectors, services
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import Complaint
 from triage_app.ratelimit import rate_limit_hit
+from triage_app.serializers import QueueItemOut
 from triage_app.validation import EMAIL_MAX_CHARS, complaint_input_validate
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
@@ -110,13 +111,8 @@ class ComplaintTrackView(APIView):
         return Response(selectors.complaint_public_data(complaint=complaint))
 
 
-QueueItem = inline_serializer("QueueItem", fields={
-    "id": serializers.UUIDField(), "text": serializers.CharField(), "status": serializers.CharField(),
-    "source": serializers.CharField(), "created_at": serializers.DateTimeField(),
-    "claimed_by": serializers.CharField(allow_null=True), "score": serializers.DictField(allow_null=True),
-})
 Queue = inline_serializer("Queue", fields={"count": serializers.IntegerField(),
-                                           "results": serializers.ListField(child=QueueItem)})
+                                           "results": QueueItemOut(many=True)})
 
 
 class QueueView(APIView):
@@ -148,7 +144,7 @@ class QueueView(APIView):
 class StaffComplaintView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: QueueItem, 404: Detail})
+    @extend_schema(responses={200: QueueItemOut, 404: Detail})
     def get(self, request: Request, complaint_id) -> Response:
         items = selectors.queue_items_by_ids(complaint_ids=[complaint_id])
         if not items:
@@ -175,7 +171,7 @@ class StaffActionView(APIView):
         "replies": services.complaint_reply_add,
     }
 
-    @extend_schema(request=MessageIn, responses={200: QueueItem, 400: FieldErrors, 404: Detail, 409: Detail})
+    @extend_schema(request=MessageIn, responses={200: QueueItemOut, 400: FieldErrors, 404: Detail, 409: Detail})
     def post(self, request: Request, complaint_id, action: str) -> Response:
         service = self.actions.get(action)
         if service is None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
 
@@ -18,17 +17,11 @@ from triage_app.models import (
     ShadowScore,
     StreamBatch,
 )
-from triage_core.priority import POLICY_FIELDS, Policy, escalation_reasons, needs_person, policy_from_values
+from triage_app.serializers import QueueItemOut, score_reasons
+from triage_core.priority import POLICY_FIELDS, Policy, policy_from_values
 
 DEFAULT_POLICY = Policy(version=0)
 QUEUE_LIMIT = 500
-
-
-def user_display_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "someone"
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
 
 
 def user_is_staff(user) -> bool:
@@ -116,51 +109,13 @@ def complaint_queue(*, status: str | None = None, category: str | None = None, m
     return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
 
 
-def score_reasons(*, score: Score, policy: Policy) -> list[str]:
-    """Why a score escalates, from its stored priority (the stream's number, which a
-    scoring model may have computed itself) against the policy's thresholds."""
-    return escalation_reasons(priority=score.priority, compound=score.compound, policy=policy,
-                              signals=score.signals, complaint=score.complaint_probability, label=score.label)
-
-
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
-    """One queue row for staff: what it says, where it ranks and why."""
-    score: Score | None = getattr(complaint, "score", None)
-    item = {
-        "id": str(complaint.id),
-        "text": complaint.text,
-        "status": complaint.status,
-        "source": complaint.source,
-        "created_at": complaint.created_at.isoformat(),
-        "claimed_by": user_display_name(complaint.claimed_by) if complaint.claimed_by_id else None,
-        "claimed_by_id": complaint.claimed_by_id,
-        "score": None,
-    }
-    if score is not None:
-        reasons = score_reasons(score=score, policy=policy) if score.escalated else []
-        item["score"] = {
-            "priority": score.priority,
-            "escalated": score.escalated,
-            "reasons": reasons,
-            "compound": score.compound,
-            "label": score.label,
-            "category": score.category,
-            "signals": score.signals or {},
-            "explanation": score.explanation,
-            "language": score.language,
-            "complaint_probability": score.complaint_probability,
-            "needs_person": needs_person(label=score.label, language=score.language),
-            "model_name": score.model_name,
-            "model_version": score.model_version,
-            "arm": score.arm,
-            "scored_at": score.scored_at.isoformat(),
-        }
-    return item
+    """One queue row for staff: what it says, where it ranks and why (serializers.QueueItemOut)."""
+    return QueueItemOut(complaint, context={"policy": policy}).data
 
 
 def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
-    policy = policy_as_core(policy_current())
-    return [queue_item(complaint=c, policy=policy) for c in complaints]
+    return QueueItemOut(complaints, many=True, context={"policy": policy_as_core(policy_current())}).data
 
 
 def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:

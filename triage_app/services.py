@@ -18,7 +18,8 @@ from ingest.producer import ComplaintPublisher, complaint_message, get_publisher
 from triage_app import errors, live
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPolicy, Experiment, OutboxEntry, Score
-from triage_app.selectors import policy_as_core, policy_current, user_display_name
+from triage_app.selectors import policy_as_core, policy_current
+from triage_app.serializers import user_display_name
 from triage_core.config import addresses
 from triage_core.priority import POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
 from triage_core.routing import validate_arms

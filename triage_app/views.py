@@ -17,6 +17,7 @@ from triage_app import errors, health, selectors, services
 from triage_app.api import submission_retry_after
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment
+from triage_app.serializers import user_display_name
 from triage_app.validation import complaint_input_validate
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
@@ -97,7 +98,7 @@ def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
 def staff_queue_page(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/queue.html", {
         "filters": selectors.queue_filter_choices(),
-        "me": {"id": request.user.pk, "name": selectors.user_display_name(request.user)},
+        "me": {"id": request.user.pk, "name": user_display_name(request.user)},
     })
 
 

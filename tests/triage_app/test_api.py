@@ -246,6 +246,21 @@ def test_schema_is_served(client):
     assert b"/api/complaints/" in response.content
 
 
+def test_the_schema_documents_exactly_the_queue_item_the_api_returns(client, staff_user):
+    """One serializer (triage_app.serializers.QueueItemOut) declares the item for the schema
+    and builds it;
+    `claimed_by_id` had drifted out of the hand-written schema. Mutant tried: an extra key
+    added to the item outside the serializer -> this test failed."""
+    complaint = complaint_make()
+    score_make(complaint=complaint, escalated=True, signals={"legal_threat": ["lawyer"]})
+    client.force_authenticate(staff_user)
+    item = client.get(f"/api/staff/complaints/{complaint.id}/").json()
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert set(schema["QueueItemOut"]["properties"]) == set(item)
+    assert set(schema["QueueScoreOut"]["properties"]) == set(item["score"])
+    assert "claimed_by_id" in item and item["score"]["reasons"]
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
