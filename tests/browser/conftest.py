@@ -2,7 +2,8 @@
 free loopback ports, sharing the pytest test database and a private Redis (so a push
 from the listener process reaches the browser through daphne, as in production).
 
-Needs Debian's chromium (/usr/bin/chromium) and redis-server; skips without them.
+Needs Debian's chromium (/usr/bin/chromium) and redis-server; without them the tests
+skip, and in CI (CI=true) fail (tests/conftest.py).
 Screenshots go to test-artifacts/browser/.
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ def wait_until(check, timeout: float, what: str) -> None:
 def redis_url():
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="triage-browser-redis-")
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -52,7 +52,8 @@ def pg() -> Iterator[psycopg.Connection]:
 
     The tables copy the app's own definitions (from its migrations, which `make up`
     applies), so the stream is tested against the schema it writes in production, and the
-    test never touches the app's rows. Skipped when no Postgres answers.
+    test never touches the app's rows. Skipped when no Postgres answers (in CI, CI=true,
+    that fails: tests/conftest.py).
     """
     try:
         conn = psycopg.connect(_database_url(), connect_timeout=3)
