@@ -16,7 +16,6 @@ Pure: no Spark session, no Postgres connection, no HTTP; tested on small pandas 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -25,6 +24,7 @@ from pyspark.sql.types import BinaryType, DoubleType, StructField, StructType
 
 from streaming.transform import REASON_SCORING_REJECTED
 from triage_core import priority as priority_rules
+from triage_core.messages import DETAIL_MAX_CHARS, new_tracking_code
 
 # The sink's temp tables, column by column, in the order of each COPY line. The sink
 # creates the tables from these lists, so the two cannot drift apart.
@@ -57,7 +57,6 @@ OUTCOME_SCHEMA = StructType([
     StructField("scoring_ms", DoubleType()),  # per-text latency of its serving request; None: no complaint
 ])
 
-DETAIL_MAX_CHARS = 500
 
 # --------------------------------------------------------------------------- COPY text
 
@@ -161,7 +160,7 @@ def score_values(accepted: pd.DataFrame, policy: priority_rules.Policy) -> dict[
     values.update(
         # Used only when the complaint has no row yet (docs/contracts.md); a replay
         # draws a new code, but ON CONFLICT (id) DO NOTHING discards it.
-        tracking_code=[secrets.token_urlsafe(24) for _ in compounds],
+        tracking_code=[new_tracking_code() for _ in compounds],
         category=categories, signals=_text_or(accepted["signals"], "{}"), explanation=explanations,
         language=languages, complaint_probability=probabilities,
         priority=[ev.priority for ev in evaluations], escalated=[ev.escalated for ev in evaluations],

@@ -18,12 +18,8 @@ import pandas as pd
 import psycopg
 
 from streaming import rows
+from triage_core import notify, routing
 from triage_core import priority as priority_rules
-from triage_core import routing
-
-NOTIFY_CHANNEL = "complaint_scored"
-# Postgres refuses NOTIFY payloads of 8000 bytes or more.
-NOTIFY_MAX_BYTES = 7900
 
 
 @dataclass(frozen=True)
@@ -74,26 +70,6 @@ class BatchResult:
     duration_ms: float = 0.0
 
 
-def notify_payloads(ids: Sequence[str], escalated: set[str]) -> list[str]:
-    """`{"ids": [...], "escalated": [...]}` chunks, each under Postgres' NOTIFY limit."""
-    def encode(part: list[str]) -> str:
-        return json.dumps({"ids": part, "escalated": [i for i in part if i in escalated]}, separators=(",", ":"))
-
-    empty = len(encode([]))
-    payloads, chunk, size = [], [], empty
-    for complaint_id in ids:
-        # Each id costs its JSON string plus a comma, twice when it is escalated too.
-        cost = (len(json.dumps(complaint_id)) + 1) * (2 if complaint_id in escalated else 1)
-        if chunk and size + cost > NOTIFY_MAX_BYTES:
-            payloads.append(encode(chunk))
-            chunk, size = [], empty
-        chunk.append(complaint_id)
-        size += cost
-    if chunk:
-        payloads.append(encode(chunk))
-    return payloads
-
-
 # Lines per copy.write(): ~0.5 MB for typical complaints; the batch never sits in one buffer twice.
 COPY_CHUNK_LINES = 2000
 
@@ -115,7 +91,7 @@ def _present(column: pd.Series) -> list:
 
 def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.DataFrame, experiment: Experiment,
                      policy: priority_rules.Policy, started_at: datetime, started_monotonic: float,
-                     notify_channel: str = NOTIFY_CHANNEL) -> BatchResult:
+                     notify_channel: str = notify.CHANNEL) -> BatchResult:
     """Everything one micro-batch stores, in one transaction, ending with NOTIFY.
 
     `outcomes` has one streaming.rows.OUTCOME_SCHEMA row per Kafka record of the batch;
@@ -181,7 +157,7 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
         result.scored_ids = [row[0] for row in inserted]
         result.escalated_ids = [row[0] for row in inserted if row[1]]
         result.replayed_rows = len(score_lines) - len(result.scored_ids)
-        if payloads := notify_payloads(result.scored_ids, set(result.escalated_ids)):
+        if payloads := notify.payloads(result.scored_ids, set(result.escalated_ids)):
             # executemany pipelines the statements: one round trip, in order.
             conn.cursor().executemany("SELECT pg_notify(%s, %s)", [(notify_channel, p) for p in payloads])
         result.duration_ms = (time.monotonic() - started_monotonic) * 1000.0

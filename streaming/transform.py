@@ -20,7 +20,10 @@ from pyspark.sql.types import (BinaryType, IntegerType, LongType, StringType, St
 
 from triage_core import routing
 from triage_core.messages import (
+    DETAIL_MAX_CHARS,
     MAX_TEXT_CHARS,
+    SOURCE_CLASSIC,
+    SOURCES_NAMED_IN_MESSAGES,
     TEXT_EMPTY,
     TEXT_TOO_LONG,
     TEXT_UNSTORABLE,
@@ -43,12 +46,6 @@ REASON_TEXT_TOO_LONG = "text_too_long"
 # (the service itself was up, so retrying would give the same answer).
 REASON_SCORING_REJECTED = "scoring_rejected"
 
-SOURCE_CLASSIC = "kafka"
-# Sources a new-format message may name; anything else is stored as SOURCE_CLASSIC
-# rather than dead-lettered: the label is informational and must fit varchar(16).
-KNOWN_SOURCES = frozenset({"web", "api", "bulk", "loadgen"})
-
-DETAIL_MAX_CHARS = 500
 
 # The columns the Kafka source gives that the stream uses.
 KAFKA_SCHEMA = StructType([
@@ -120,7 +117,9 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
             return _dead(REASON_INVALID_ID, f"id {raw_id!r} is not a UUID string")
         text = payload.get("text")
         source = payload.get("source")
-        source = source if isinstance(source, str) and source in KNOWN_SOURCES else SOURCE_CLASSIC
+        # An unknown source is stored as the classic one rather than dead-lettered: the
+        # label is informational and must fit varchar(16).
+        source = source if isinstance(source, str) and source in SOURCES_NAMED_IN_MESSAGES else SOURCE_CLASSIC
     elif "data" in payload:
         complaint_id = classic_complaint_id(topic, partition, offset)
         text = payload["data"]

@@ -20,7 +20,7 @@ from triage_app.models import Complaint
 from triage_app.ratelimit import rate_limit_hit
 from triage_app.serializers import QueueItemOut
 from triage_app.validation import EMAIL_MAX_CHARS, complaint_input_validate
-from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core.messages import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
 
 def exception_handler(exc, context):
@@ -152,7 +152,7 @@ class StaffComplaintView(APIView):
         return Response(items[0])
 
 
-MessageIn = inline_serializer("MessageIn", {"body": serializers.CharField(max_length=5000)})
+MessageIn = inline_serializer("MessageIn", {"body": serializers.CharField(max_length=MAX_MESSAGE_CHARS)})
 
 
 class StaffActionView(APIView):
@@ -163,23 +163,17 @@ class StaffActionView(APIView):
     """
 
     permission_classes = [IsAdminUser]
-    actions = {
-        "claim": services.complaint_claim,
-        "release": services.complaint_release,
-        "resolve": services.complaint_resolve,
-        "notes": services.complaint_note_add,
-        "replies": services.complaint_reply_add,
-    }
+    # The API names the actions that add a message in the plural (a note is a resource
+    # created here); the others as services.STAFF_ACTIONS does.
+    plural = {"notes": "note", "replies": "reply"}
 
     @extend_schema(request=MessageIn, responses={200: QueueItemOut, 400: FieldErrors, 404: Detail, 409: Detail})
     def post(self, request: Request, complaint_id, action: str) -> Response:
-        service = self.actions.get(action)
-        if service is None:
+        name = self.plural.get(action, action)
+        if name not in services.STAFF_ACTIONS or (name in services.STAFF_ACTIONS_WITH_BODY and name == action):
             raise exceptions.NotFound(errors.NOT_FOUND)
-        kwargs = {"complaint_id": complaint_id, "by": request.user}
-        if action in {"notes", "replies"}:
-            # The service looks the complaint up (404) before it judges the body (400), in
-            # its own transaction: no separate existence check to race with.
-            kwargs["body"] = request.data.get("body") if isinstance(request.data, dict) else None
-        service(**kwargs)
+        # The service looks the complaint up (404) before it judges the body (400), in
+        # its own transaction: no separate existence check to race with.
+        body = request.data.get("body") if isinstance(request.data, dict) else None
+        services.staff_act(action=name, complaint_id=complaint_id, by=request.user, body=body)
         return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])

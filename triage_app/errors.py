@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core.messages import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
 TEXT_REQUIRED = "Please describe your complaint."
 TEXT_NOT_STRING = "The complaint text must be a string."
@@ -31,7 +31,7 @@ CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
 NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."
 ALREADY_RESOLVED = "This complaint is already resolved."
 MESSAGE_REQUIRED = "Write something first."
-MESSAGE_TOO_LONG = "Keep it to at most 5000 characters."
+MESSAGE_TOO_LONG = f"Keep it to at most {MAX_MESSAGE_CHARS} characters."
 
 POLICY_OUT_OF_RANGE = "{field} must be between {low} and {high}."
 POLICY_WEIGHTS_ZERO = "At least one priority weight must be above 0."

@@ -5,17 +5,14 @@ have a database default, so those inserts keep working.
 """
 from __future__ import annotations
 
-import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
-
-def new_tracking_code() -> str:
-    # 24 random bytes = 192 bits, far above the 128 bits a guess would need to beat.
-    return secrets.token_urlsafe(24)
+# Migrations name the default as triage_app.models.new_tracking_code.
+from triage_core.messages import SOURCE_LABELS, new_tracking_code
 
 
 class Complaint(models.Model):
@@ -25,12 +22,8 @@ class Complaint(models.Model):
         IN_REVIEW = "in_review", "In review"
         RESOLVED = "resolved", "Resolved"
 
-    class Source(models.TextChoices):
-        WEB = "web", "Web form"
-        API = "api", "API"
-        BULK = "bulk", "Bulk import"
-        LOADGEN = "loadgen", "Load generator"
-        KAFKA = "kafka", "Kafka message"
+    # WEB, API, BULK, LOADGEN, KAFKA: triage_core.messages.SOURCE_LABELS, which the stream reads too.
+    Source = models.TextChoices("Source", [(value.upper(), (value, label)) for value, label in SOURCE_LABELS.items()])
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tracking_code = models.CharField(max_length=64, unique=True, default=new_tracking_code, editable=False)

@@ -4,7 +4,7 @@ outbox publish to Kafka, the live push to staff dashboards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 
@@ -21,12 +21,12 @@ from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPol
 from triage_app.selectors import policy_as_core, policy_current
 from triage_app.serializers import user_display_name
 from triage_core.config import addresses
+from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
 from triage_core.priority import POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
 from triage_core.routing import validate_arms
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 5000
 
 
 # --- complaints -------------------------------------------------------------------
@@ -134,12 +134,8 @@ def _message_clean(body: object) -> str:
     body = body.strip()
     if len(body) > MAX_MESSAGE_CHARS:
         raise InvalidInput({"body": [errors.MESSAGE_TOO_LONG]})
-    if "\x00" in body:
+    if not text_storable(body):
         raise InvalidInput({"body": [errors.TEXT_UNSTORABLE]})
-    try:
-        body.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput({"body": [errors.TEXT_UNSTORABLE]}) from None
     return body
 
 
@@ -164,6 +160,27 @@ def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> 
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
                                               body=body, public=True, actor=by)
     return event
+
+
+# Every staff action on one complaint, by the name the staff pages use (the API names
+# the two that add a message in the plural: notes, replies). Those two take a body.
+STAFF_ACTIONS: Mapping[str, Callable[..., object]] = {
+    "claim": complaint_claim,
+    "release": complaint_release,
+    "resolve": complaint_resolve,
+    "note": complaint_note_add,
+    "reply": complaint_reply_add,
+}
+STAFF_ACTIONS_WITH_BODY = frozenset({"note", "reply"})
+
+
+def staff_act(*, action: str, complaint_id, by: AbstractBaseUser, body: object = None) -> None:
+    """Run a staff action (a key of STAFF_ACTIONS); `body` for a note or a reply."""
+    service = STAFF_ACTIONS[action]
+    if action in STAFF_ACTIONS_WITH_BODY:
+        service(complaint_id=complaint_id, by=by, body=body)
+    else:
+        service(complaint_id=complaint_id, by=by)
 
 
 # --- outbox -----------------------------------------------------------------------

@@ -113,18 +113,10 @@ def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
 @staff_required
 @require_POST
 def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpResponse:
-    by = request.user
-    handlers = {
-        "claim": lambda: services.complaint_claim(complaint_id=complaint_id, by=by),
-        "release": lambda: services.complaint_release(complaint_id=complaint_id, by=by),
-        "resolve": lambda: services.complaint_resolve(complaint_id=complaint_id, by=by),
-        "note": lambda: services.complaint_note_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
-        "reply": lambda: services.complaint_reply_add(complaint_id=complaint_id, by=by, body=request.POST.get("body")),
-    }
-    if action not in handlers:
+    if action not in services.STAFF_ACTIONS:
         raise Http404
     try:
-        handlers[action]()
+        services.staff_act(action=action, complaint_id=complaint_id, by=request.user, body=request.POST.get("body"))
     except Complaint.DoesNotExist:
         raise Http404 from None
     except ActionRefused as exc:

@@ -1,10 +1,36 @@
 """The Kafka message contract of the `complaints` topic (docs/contracts.md)."""
 from __future__ import annotations
 
+import secrets
 import uuid
 
 MIN_TEXT_CHARS = 10
 MAX_TEXT_CHARS = 5000
+# A staff note or reply to the customer.
+MAX_MESSAGE_CHARS = 5000
+# What a dead letter keeps of the reason it was refused (a parser's or a model's words).
+DETAIL_MAX_CHARS = 500
+
+
+# Where a complaint came from (the `source` column): the app's form and API, the bulk
+# importer and load generator (which name themselves in a new-format message), and a
+# message that names none or an unknown one, such as the classic `{"data": text}`.
+SOURCE_LABELS = {
+    "web": "Web form",
+    "api": "API",
+    "bulk": "Bulk import",
+    "loadgen": "Load generator",
+    "kafka": "Kafka message",
+}
+SOURCE_CLASSIC = "kafka"
+SOURCES_NAMED_IN_MESSAGES = frozenset(SOURCE_LABELS) - {SOURCE_CLASSIC}
+
+
+def new_tracking_code() -> str:
+    """The customer's secret link to one complaint, made by the app (web, API) and by the
+    stream (Kafka-only complaints): 24 random bytes = 192 bits, far above what a guess
+    would need to beat."""
+    return secrets.token_urlsafe(24)
 
 # Namespace for ids of classic-demo messages `{"data": text}`: the id derives from the
 # record's position, so a replayed record becomes the same complaint, never a second one.

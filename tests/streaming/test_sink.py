@@ -167,13 +167,3 @@ def test_an_invalid_split_in_the_database_is_refused(pg):
                (json.dumps([{"label": "A", "model": "vader", "weight": 50}]),))
     with pytest.raises(ValueError, match="add up to 100"):
         sink.current_experiment(pg)
-
-
-def test_notify_payloads_stay_under_the_postgres_limit_and_keep_every_id():
-    ids = [str(uuid.uuid4()) for _ in range(1000)]
-    escalated = set(ids[::3])
-    payloads = sink.notify_payloads(ids, escalated)
-    decoded = [json.loads(p) for p in payloads]
-    assert len(payloads) > 1 and all(len(p.encode()) < 8000 for p in payloads)
-    assert [i for d in decoded for i in d["ids"]] == ids
-    assert {i for d in decoded for i in d["escalated"]} == escalated

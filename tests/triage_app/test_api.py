@@ -248,9 +248,8 @@ def test_schema_is_served(client):
 
 def test_the_schema_documents_exactly_the_queue_item_the_api_returns(client, staff_user):
     """One serializer (triage_app.serializers.QueueItemOut) declares the item for the schema
-    and builds it;
-    `claimed_by_id` had drifted out of the hand-written schema. Mutant tried: an extra key
-    added to the item outside the serializer -> this test failed."""
+    and builds it; `claimed_by_id` had drifted out of the hand-written schema. Mutant
+    tried: an extra key added to the item outside the serializer -> this test failed."""
     complaint = complaint_make()
     score_make(complaint=complaint, escalated=True, signals={"legal_threat": ["lawyer"]})
     client.force_authenticate(staff_user)

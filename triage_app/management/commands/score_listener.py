@@ -6,11 +6,9 @@ delivers it only once the scores are committed and readable here.
 """
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
-import uuid
 
 import psycopg
 from django.conf import settings
@@ -19,35 +17,20 @@ from django.db import DatabaseError, close_old_connections
 
 from triage_app import live
 from triage_app.services import scores_reevaluate_stale
+from triage_core import notify
 
 log = logging.getLogger("triage_app.score_listener")
 
-CHANNEL = "complaint_scored"
-
-
 def notification_ids(payload: str) -> list[str]:
-    """The complaint ids of a `{"ids": [...], "escalated": [...]}` payload; [] if malformed."""
+    """The complaint ids of a scored notification; [] (and a warning) if malformed."""
     try:
-        data = json.loads(payload)
-    except ValueError:
-        log.warning("ignoring a %s notification that is not JSON: %.200r", CHANNEL, payload)
+        ids, invalid = notify.complaint_ids(payload)
+    except notify.PayloadInvalid as exc:
+        log.warning("ignoring a %s notification (%s): %.200r", notify.CHANNEL, exc, payload)
         return []
-    ids = data.get("ids") if isinstance(data, dict) else None
-    if not isinstance(ids, list):
-        log.warning("ignoring a %s notification without an ids list: %.200r", CHANNEL, payload)
-        return []
-    valid = [i for i in ids if isinstance(i, str) and _is_uuid(i)]
-    if len(valid) != len(ids):
-        log.warning("ignoring %d ids of a %s notification that are not UUIDs", len(ids) - len(valid), CHANNEL)
-    return valid
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    if invalid:
+        log.warning("ignoring %d ids of a %s notification that are not UUIDs", invalid, notify.CHANNEL)
+    return ids
 
 
 def scored_notification_handle(payload: str) -> int:
@@ -64,7 +47,7 @@ def listen_connection() -> psycopg.Connection:
     conn = psycopg.connect(dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
                            host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True,
                            application_name="triage-score-listener")
-    conn.execute(f"LISTEN {CHANNEL}")
+    conn.execute(f"LISTEN {notify.CHANNEL}")
     return conn
 
 
@@ -88,16 +71,16 @@ class Command(BaseCommand):
         while not stop.is_set():
             try:
                 with listen_connection() as conn:
-                    log.info("listening on %s", CHANNEL)
+                    log.info("listening on %s", notify.CHANNEL)
                     backoff = 0.5
                     # Anything committed while we were not listening was never pushed.
                     live.queue_push_refresh()
                     if ready is not None:
                         ready.set()
                     while not stop.is_set():
-                        for notify in conn.notifies(timeout=1.0):
+                        for message in conn.notifies(timeout=1.0):
                             close_old_connections()
-                            pushed = scored_notification_handle(notify.payload)
+                            pushed = scored_notification_handle(message.payload)
                             log.info("pushed %d scored complaints", pushed)
                             handled += 1
                             if max_notifications and handled >= max_notifications:
