@@ -145,3 +145,14 @@ def test_metrics_count_texts_errors_and_latency(client):
     assert sample(after, texts) - sample(before, texts) == 2
     assert sample(after, errors) - sample(before, errors) == 1
     assert 'scoring_predict_seconds_bucket{le="0.5",model="triage"}' in after
+
+
+def test_answers_are_compact_json_and_what_orjson_refuses_is_still_answered(app, client):
+    """Answers go through app.OrjsonProvider. Mutant tried: its fallback removed (orjson's
+    error propagates) -> the unpaired surrogate below raised instead of being encoded."""
+    response = client.post("/v1/models/vader:predict", json={"instances": [{"id": "1", "text": "great, thanks"}]})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.get_data().startswith(b'{"model":"vader"')  # insertion order, no spaces
+    with app.app_context():
+        odd = app.json.response({"word": "\ud800"})
+    assert json.loads(odd.get_data()) == {"word": "\ud800"}
