@@ -226,3 +226,132 @@ def test_an_arm_pinned_to_a_version_is_sent_to_that_version():
     assert scoring.predict_path("triage") == "/v1/models/triage:predict"
     assert scoring.predict_path("triage@1.0.0") == "/v1/models/triage/versions/1.0.0:predict"
     assert scoring.predict_path("triage@2.0.0+1a2b3c4d") == "/v1/models/triage/versions/2.0.0+1a2b3c4d:predict"
+
+
+# --- retries, timeouts and answers retrying cannot fix, against a scripted server -------
+
+HANG = "hang"  # a scripted step: hold the answer until the test ends (the client's read times out)
+
+
+class ScriptedService:
+    """A real HTTP server on 127.0.0.1 answering each POST with the next scripted step:
+    `(status, body)`, or HANG. Past the end of the script every answer is a 200 scoring
+    every instance. Each request's instance ids are recorded."""
+
+    def __init__(self, script: list) -> None:
+        self.script = list(script)
+        self.requests: list[list[str]] = []
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ids = [inst["id"] for inst in body["instances"]]
+                with outer._lock:
+                    outer.requests.append(ids)
+                    step = outer.script.pop(0) if outer.script else (200, None)
+                if step == HANG:
+                    outer.release.wait(30)  # bounded: close() releases it at the end of the test
+                    self.close_connection = True
+                    return
+                status, answer = step
+                if answer is None:
+                    answer = {"model": "vader", "version": "vader-1", "predictions": [
+                        {"id": i, "compound": -0.5, "neg": 0.5, "neu": 0.5, "pos": 0.0, "label": "negative"}
+                        for i in ids]}
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def scripted():
+    servers: list[ScriptedService] = []
+
+    def start(*script) -> ScriptedService:
+        servers.append(ScriptedService(list(script)))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_429_and_503_are_retried_and_the_answer_after_them_is_used(scripted):
+    """Too Many Requests and Service Unavailable are the service shedding load: waiting
+    fixes them. Mutant tried: 429 removed from RETRY_STATUSES -> ScoringProtocolError
+    "answered HTTP 429" on the first request; the test failed."""
+    service = scripted((429, {"error": "slow down"}), (503, {"error": "restarting"}))
+    out = scoring.score_frame(frame(2), ScoringClient(fast(service.url)), shadow_model=None)
+    assert service.requests == [["id-0", "id-1"]] * 3
+    assert out["compound"].tolist() == [-0.5, -0.5] and out["model_version"].tolist() == ["vader-1"] * 2
+
+
+def test_a_read_timeout_is_retried_and_the_next_answer_is_used(scripted):
+    """The service accepted the request and never answered within read_timeout_s.
+    Mutant tried: `except (requests.ConnectionError, requests.Timeout)` narrowed to
+    ConnectionError -> requests.ReadTimeout escaped predict(); the test failed."""
+    service = scripted(HANG)
+    client = ScoringClient(fast(service.url, read_timeout_s=0.2))
+    answer = client.predict("vader", [{"id": "id-0", "text": "text 0"}])
+    assert service.requests == [["id-0"], ["id-0"]]
+    assert answer.predictions["id-0"]["compound"] == -0.5
+
+
+def test_read_timeouts_past_the_retry_budget_fail_the_batch(scripted):
+    """Mutant tried: the final `raise ScoringUnavailable` replaced by `return
+    ModelAnswer(model, "", {}, 0.0)` (an empty answer) -> score_frame raised KeyError,
+    not ScoringUnavailable; the test failed."""
+    service = scripted(HANG, HANG, HANG)
+    with pytest.raises(scoring.ScoringUnavailable, match=f"{scoring.SCORING_UNAVAILABLE}.*ReadTimeout"):
+        scoring.score_frame(frame(1), ScoringClient(fast(service.url, read_timeout_s=0.2)), shadow_model=None)
+    assert len(service.requests) == 3
+
+
+def test_an_answer_with_fewer_predictions_than_instances_fails_the_batch_unretried(scripted):
+    """A short answer is a broken contract (docs/contracts.md: one prediction per
+    instance), not an outage: the batch fails at once, no complaint is left unscored
+    silently. Mutant tried: the `missing` check in _answer removed -> score_frame raised
+    KeyError 'id-1' instead of ScoringProtocolError; the test failed."""
+    short = {"model": "vader", "version": "vader-1", "predictions": [
+        {"id": "id-0", "compound": 0.1, "neg": 0.0, "neu": 0.9, "pos": 0.1, "label": "neutral"}]}
+    service = scripted((200, short))
+    with pytest.raises(scoring.ScoringProtocolError, match="no prediction for 1 ids, e.g. id-1"):
+        scoring.score_frame(frame(2), ScoringClient(fast(service.url)), shadow_model=None)
+    assert service.requests == [["id-0", "id-1"]]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 413, 422])
+def test_a_client_error_fails_the_batch_on_the_first_answer(scripted, status):
+    """A 4xx (bad token, request the service refuses) will not change on retry: the batch
+    fails with ScoringProtocolError after one request, and the next batch is not sent.
+    Mutant tried: `response.status_code in RETRY_STATUSES` widened to `>= 400` -> 3
+    requests and ScoringUnavailable; every case failed."""
+    service = scripted((status, {"error": "refused"}))
+    with pytest.raises(scoring.ScoringProtocolError, match=f"HTTP {status}"):
+        scoring.score_frame(frame(3), ScoringClient(fast(service.url, batch_size=2, concurrency=1)),
+                            shadow_model=None)
+    assert service.requests == [["id-0", "id-1"]]
