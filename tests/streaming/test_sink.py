@@ -11,6 +11,7 @@ import pytest
 
 from streaming import rows, sink, transform
 from streaming.scoring import SCORE_FIELDS, SHADOW_PREFIX
+from triage_core import priority as priority_rules
 from triage_core.priority import Policy
 
 CHANNEL = "complaint_scored_test"  # never the app's channel: its listener must not see test ids
@@ -101,6 +102,34 @@ def test_a_replayed_batch_changes_nothing_and_the_first_score_stands(pg_listenin
     assert list(pg.notifies(timeout=0.5, stop_after=1)) == []
 
 
+def test_a_replayed_dead_letter_is_stored_once_and_the_first_record_of_it_stands(pg):
+    """The only replay of a dead letter the product has: Spark re-running a micro-batch
+    after a crash (foreachBatch is at-least-once). There is no path that sends a dead
+    letter back to Kafka or the outbox, and none that audits it: the admin shows dead
+    letters read-only. The position (topic, partition, offset) is the key, so the replay
+    adds no row and does not rewrite the first one, even if it describes the record
+    differently (a newer job version's wording). Mutant tried: the dead-letter INSERT's
+    `ON CONFLICT (topic, "partition", "offset") DO NOTHING` changed to `DO UPDATE SET
+    detail = EXCLUDED.detail` -> the replay counted 1 dead letter (and rewrote the
+    detail); the test failed."""
+    def batch(detail: str) -> pd.DataFrame:
+        return frames([], [{"kafka_topic": "complaints", "kafka_partition": 1, "kafka_offset": 41, "raw_key": b"k",
+                            "raw_value": b"not json", "reason": transform.REASON_UNPARSEABLE_JSON,
+                            "detail": detail}])
+
+    first = write(pg, batch("first reading"), batch_id=11)
+    replay = write(pg, batch("second reading"), batch_id=11)
+    assert (first.dead_letter_rows, replay.dead_letter_rows) == (1, 0)
+    assert pg.execute('SELECT topic, "partition", "offset", raw_value, reason, detail FROM triage_dead_letter'
+                      ).fetchall() == [("complaints", 1, 41, b"not json", transform.REASON_UNPARSEABLE_JSON,
+                                        "first reading")]
+    assert pg.execute("SELECT count(*) FROM triage_complaint").fetchone() == (0,)
+    # The health page's batch record is per run, not per record (docs/contracts.md: "a
+    # replayed batch may add a second row"): both runs saw one dead-lettered record.
+    assert pg.execute("SELECT batch_id, rows, dead_letters FROM triage_stream_batch ORDER BY id").fetchall() == [
+        (11, 1, 1), (11, 1, 1)]
+
+
 def test_a_complaint_the_app_stored_keeps_its_row_and_becomes_analysed(pg_listening):
     pg = pg_listening
     cid = str(uuid.uuid4())
@@ -145,7 +174,7 @@ def test_severity_signals_and_category_raise_priority_under_the_policy(pg_listen
 
 def test_current_experiment_and_policy_are_the_highest_versions(pg):
     assert sink.current_experiment(pg) == sink.DEFAULT_EXPERIMENT
-    assert sink.current_policy(pg) == sink.DEFAULT_POLICY
+    assert sink.current_policy(pg) == priority_rules.DEFAULT_POLICY
     for version, arms, shadow in [(1, [{"label": "A", "model": "vader", "weight": 100}], None),
                                   (2, [{"label": "A", "model": "vader", "weight": 80},
                                        {"label": "B", "model": "triage", "weight": 20}], "triage")]:
