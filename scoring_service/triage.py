@@ -36,7 +36,7 @@ from nltk.tokenize.casual import TweetTokenizer
 
 from scoring_service.labels import sentiment_label
 from scoring_service.vader import Vader
-from triage_core.priority import Policy, evaluate
+from triage_core.priority import DEFAULT_POLICY, evaluate
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTEFACT_PATH = DATA_DIR / "triage_model.json"
@@ -240,7 +240,7 @@ class TriageModel:
         cat = artefact["category"]
         self.category_nb = NaiveBayesTable(log_prior=cat["log_prior"], log_likelihood=cat["log_likelihood"])
         self.version = version
-        self.policy = Policy(version=0)
+        self.policy = DEFAULT_POLICY
 
     @classmethod
     def load(cls, path: Path = ARTEFACT_PATH, *, vader: Vader | None = None) -> TriageModel:

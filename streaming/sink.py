@@ -29,10 +29,8 @@ class Experiment:
     shadow_model: str | None = None
 
 
-# Before an admin saves the first experiment every complaint goes to the seed model.
-DEFAULT_EXPERIMENT = Experiment(version=0, arms=[{"label": "A", "model": "triage", "weight": 100}],
-                                shadow_model="vader")
-DEFAULT_POLICY = priority_rules.Policy(version=0)
+DEFAULT_EXPERIMENT = Experiment(version=0, arms=[dict(arm) for arm in routing.DEFAULT_ARMS],
+                                shadow_model=routing.DEFAULT_SHADOW_MODEL)
 
 
 def current_experiment(conn: psycopg.Connection) -> Experiment:
@@ -54,7 +52,7 @@ def current_policy(conn: psycopg.Connection) -> priority_rules.Policy:
     row = conn.execute(
         f"SELECT version, {columns} FROM triage_escalation_policy ORDER BY version DESC LIMIT 1").fetchone()
     if row is None:
-        return DEFAULT_POLICY
+        return priority_rules.DEFAULT_POLICY
     return priority_rules.policy_from_values(version=row[0], values=dict(zip(priority_rules.POLICY_FIELDS, row[1:])))
 
 

@@ -18,9 +18,8 @@ from triage_app.models import (
     StreamBatch,
 )
 from triage_app.serializers import QueueItemOut, score_reasons
-from triage_core.priority import POLICY_FIELDS, Policy, policy_from_values
+from triage_core.priority import DEFAULT_POLICY, POLICY_FIELDS, Policy, policy_from_values
 
-DEFAULT_POLICY = Policy(version=0)
 QUEUE_LIMIT = 500
 
 

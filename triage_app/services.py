@@ -22,7 +22,7 @@ from triage_app.selectors import policy_as_core, policy_current
 from triage_app.serializers import user_display_name
 from triage_core.config import addresses
 from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
-from triage_core.priority import POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
+from triage_core.priority import DEFAULT_POLICY, POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
 from triage_core.routing import validate_arms
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) 
     is none), so a client written before a field existed does not reset it."""
     with transaction.atomic():
         current = _latest_version_locked(EscalationPolicy)
-        before = policy_values(current) or {name: getattr(Policy(version=0), name) for name in POLICY_FIELDS}
+        before = policy_values(current) or {name: getattr(DEFAULT_POLICY, name) for name in POLICY_FIELDS}
         cleaned = policy_validate(values={**{k: v for k, v in before.items() if k != "version"},
                                           **{k: v for k, v in values.items() if k in POLICY_FIELDS}})
         policy = EscalationPolicy.objects.create(version=(current.version if current else 0) + 1,

@@ -68,6 +68,8 @@ POLICY_RANGES: Mapping[str, tuple[float, float]] = {
     "unsupported_priority": (0.0, 100.0),
 }
 POLICY_FIELDS = tuple(POLICY_RANGES) + ("signal_triggers",)
+# The policy before an admin saves one (the migrations seed version 1 with these numbers).
+DEFAULT_POLICY = Policy(version=0)
 assert set(POLICY_FIELDS) == {f.name for f in fields(Policy)} - {"version"}
 
 

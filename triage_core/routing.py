@@ -9,6 +9,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 BUCKETS = 100
+# The split before an admin saves an experiment: the default model serves everything,
+# vader (the classic model) is scored beside it in shadow.
+DEFAULT_ARMS: tuple[Mapping, ...] = ({"label": "A", "model": "triage", "weight": 100},)
+DEFAULT_SHADOW_MODEL = "vader"
 
 
 def bucket_of(complaint_id: str) -> int:

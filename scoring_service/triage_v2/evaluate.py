@@ -46,13 +46,12 @@ from scoring_service.triage_v2.model import TriageModelV2
 from scoring_service.triage_v2.signals import SIGNALS
 from scoring_service.triage_v2.train import (Design, TrainingText, fit_complaint, load_texts, rated_halves,
                                              rated_train_split, train)
-from triage_core.priority import Evaluation, Policy, evaluate
+from triage_core.priority import DEFAULT_POLICY, Evaluation, Policy, evaluate
 
 DEV_SETS = {"en": COMPLAINTS_PATH, "ru": COMPLAINTS_RU_PATH}
 # The Russian development set ends with ten texts that are no complaint (thanks,
 # questions); every other row of both sets is a complaint.
 DEV_NON_COMPLAINTS = frozenset(f"ru{i}" for i in range(121, 131))
-DEFAULT_POLICY = Policy(version=0)
 
 
 # ---------------------------------------------------------------------- metrics
