@@ -1,4 +1,4 @@
-"""Fixtures for the stream's tests: a small local SparkSession and a scratch schema.
+"""Fixtures for the stream's tests: a small local SparkSession and a scratch database.
 
 The SparkSession is local[1], session-scoped (JVM start-up costs ~10 s, paid once) and
 bound to loopback; it needs no Kafka connector because the transform is tested on
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
-from triage_core.config import addresses, env
+from triage_core.config import PROJECT_ROOT, addresses, env
 
 STREAM_TABLES = ["triage_complaint", "triage_score", "triage_shadow_score", "triage_dead_letter",
                  "triage_escalation_policy", "triage_experiment", "triage_stream_batch"]
@@ -46,37 +48,58 @@ def _database_url() -> str:
     return env("TRIAGE_TEST_DATABASE_URL", addresses().database_url)
 
 
-@pytest.fixture
-def pg() -> Iterator[psycopg.Connection]:
-    """A connection whose search_path is a fresh schema holding the stream's tables.
+def _url_of(database: str) -> str:
+    """The configured Postgres URL with another database name (same server and role)."""
+    parts = urlsplit(_database_url())
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
-    The tables copy the app's own definitions (from its migrations, which `make up`
-    applies), so the stream is tested against the schema it writes in production, and the
-    test never touches the app's rows. Skipped when no Postgres answers (in CI, CI=true,
-    that fails: tests/conftest.py).
+
+def _server() -> psycopg.Connection:
+    """An autocommit connection to the server's `postgres` database, for CREATE/DROP DATABASE."""
+    return psycopg.connect(_url_of("postgres"), autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def stream_template() -> Iterator[str]:
+    """A database built by the app's own migrations (`manage.py migrate`), once a session.
+
+    The stream's tables then have the foreign keys, indexes and defaults the app's
+    migrations give them in production. Their seed rows (migrations 0002 and 0006 seed
+    an experiment and a policy) are removed, so each test starts from empty tables.
+    Skipped when no Postgres answers (in CI, CI=true, that fails: tests/conftest.py).
     """
     try:
-        conn = psycopg.connect(_database_url(), connect_timeout=3)
+        server = _server()
     except psycopg.OperationalError as exc:
         pytest.skip(f"no Postgres at TRIAGE_TEST_DATABASE_URL/TRIAGE_DATABASE_URL: {exc}")
-    schema = f"stream_test_{uuid.uuid4().hex[:12]}"
-    with conn.transaction():
-        present = {row[0] for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-            " AND table_name = ANY(%s)", (STREAM_TABLES,))}
-        missing = set(STREAM_TABLES) - present
-        if missing:
-            pytest.fail(f"the app's tables {sorted(missing)} are missing: apply the migrations (`make up`)")
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(f'SET search_path TO "{schema}"')
-        for table in STREAM_TABLES:
-            conn.execute(f'CREATE TABLE "{schema}".{table} (LIKE public.{table} INCLUDING ALL)')
-    conn.execute(f'SET search_path TO "{schema}"')
-    conn.commit()
-    try:
-        yield conn
-    finally:
-        conn.rollback()
-        with conn.transaction():
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
+    name = f"stream_template_{uuid.uuid4().hex[:12]}"
+    with server:
+        server.execute(f'CREATE DATABASE "{name}"')
+        try:
+            result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=PROJECT_ROOT,
+                                    env={**os.environ, "TRIAGE_DATABASE_URL": _url_of(name)},
+                                    capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
+            with psycopg.connect(_url_of(name), autocommit=True) as template:
+                template.execute(f"TRUNCATE {', '.join(STREAM_TABLES)} CASCADE")
+            yield name
+        finally:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg(stream_template: str) -> Iterator[psycopg.Connection]:
+    """A connection to a fresh database copied from the migrated template.
+
+    The stream is tested against the schema it writes in production, and the test
+    never touches the app's rows (nor the rows of another test).
+    """
+    name = f"stream_test_{uuid.uuid4().hex[:12]}"
+    with _server() as server:
+        server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{stream_template}"')
+        try:
+            with psycopg.connect(_url_of(name)) as conn:
+                yield conn
+                conn.rollback()
+        finally:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
