@@ -161,6 +161,28 @@ def test_policy_change_reevaluates_open_complaints_and_is_audited(admin_user):
     assert audit.old["escalate_at"] == 60.0 and audit.new["escalate_at"] == 25.0 and audit.new["reevaluated"] == 1
 
 
+def test_a_policy_change_reranks_a_claimed_complaint_and_leaves_its_claim(admin_user, staff_user):
+    """"Changing it re-ranks open complaints live" (README): open is everything not
+    resolved, so a complaint someone is working on (in_review) gets the new priority too,
+    and keeps its claim. Under the new weights only the tone counts: 1.0 * 0.5 / 1.0 ->
+    priority 50, at or above escalate_at 45. Mutant tried: complaints_reevaluate also
+    excluding Complaint.Status.IN_REVIEW -> the claimed score kept priority 30 and
+    policy_version 1; the test failed."""
+    claimed = complaint_make()
+    score_make(complaint=claimed, compound=-0.5, priority=30, escalated=False, policy_version=1)
+    services.complaint_claim(complaint_id=claimed.id, by=staff_user)
+
+    policy = services.policy_create(by=admin_user, values={
+        **POLICY, "escalate_at": 45, "negative_compound": -0.9,
+        "weight_sentiment": 1, "weight_severity": 0, "weight_category": 0})
+
+    score = Score.objects.get(complaint=claimed)
+    assert (score.priority, score.escalated, score.policy_version) == (50.0, True, policy.version)
+    claimed.refresh_from_db()
+    assert (claimed.status, claimed.claimed_by) == (Complaint.Status.IN_REVIEW, staff_user)
+    assert AuditLog.objects.get(action="policy.create").new["reevaluated"] == 1
+
+
 @pytest.mark.parametrize("change, field", [
     ({"escalate_at": 101}, "escalate_at"), ({"negative_compound": -1.5}, "negative_compound"),
     ({"weight_sentiment": "abc"}, "weight_sentiment"), ({"weight_severity": None}, "weight_severity"),
