@@ -21,7 +21,7 @@ from pathlib import Path
 MIN_TESTS_RUN = {
     "browser": 7,
     "e2e": 16,
-    "ingest": 18,
+    "ingest": 14,
     "scoring_service": 123,
     "scripts": 5,
     "streaming": 64,

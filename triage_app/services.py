@@ -35,7 +35,7 @@ def complaint_submit(*, text: str, email: str | None, source: str) -> Complaint:
     """Store a complaint and the Kafka message it owes, in one transaction.
 
     The message is published after commit; if that fails (broker down, process killed)
-    the outbox entry stays unpublished and `python -m ingest.relay` sends it later, so a
+    the outbox entry stays unpublished and `manage.py outbox_relay` sends it later, so a
     complaint that got its 201 always reaches the stream.
     """
     with transaction.atomic():

@@ -2,11 +2,12 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from ingest import relay
+from triage_app.management.commands import outbox_relay as relay
 from ingest.producer import ComplaintPublisher
 from tests.fakes import FakeProducer
 from triage_app.models import OutboxEntry
@@ -75,9 +76,9 @@ def test_run_stops_when_asked(pending):
     assert relay.run(publisher=ComplaintPublisher(FakeProducer()), once=False, stop=stop) == 0
 
 
-def test_module_is_runnable():
-    result = subprocess.run([sys.executable, "-m", "ingest.relay", "--help"], capture_output=True, text=True,
-                            timeout=60)
+def test_the_command_is_runnable():
+    result = subprocess.run([sys.executable, "manage.py", "outbox_relay", "--help"], capture_output=True,
+                            text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0 and "--once" in result.stdout
 
 
