@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# `make test`: starts what the tests need (the whole local stack), then runs pytest.
+# `make test`: starts what the tests need (a whole stack of their own), then runs pytest.
 # Unit tests first (fast feedback), then the end-to-end and browser tests.
+#
+# The tests run on the test stack of scripts/test-stack.env (var/test, other ports, the
+# database triage_e2e, the topic complaints_e2e), wiped before the run and stopped after
+# it, so a `make up` stack in var/ is left as it was: its data, processes and ports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+set -a
+. scripts/test-stack.env
+set +a
 mkdir -p test-artifacts
-$PY scripts/stack.py up || { echo "the stack did not come up; see var/log/"; $PY scripts/stack.py status; exit 1; }
+$PY scripts/stack.py wipe || exit 1
+trap '$PY scripts/stack.py down' EXIT
+$PY scripts/stack.py up || { echo "the test stack did not come up; see var/test/log/"; $PY scripts/stack.py status; exit 1; }
 
 status=0
 run() {

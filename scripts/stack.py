@@ -5,10 +5,15 @@
     python scripts/stack.py status
     python scripts/stack.py start kafka        # one component (tests use these)
     python scripts/stack.py stop stream [--kill]
+    python scripts/stack.py wipe               # stop and delete the data of a non-default var dir
 
 Every server binds to 127.0.0.1. PIDs live in var/run/, logs in var/log/, data in
 var/ (Postgres, Kafka, Spark checkpoints), so data survives `down` + `up`.
 Running `up` again while up is harmless: a healthy component is left alone.
+
+With TRIAGE_VAR_DIR and the address and port variables set (scripts/test-stack.env),
+a second, wholly separate stack runs beside the first: `make test` runs its end-to-end
+tests on one, in var/test, so that a `make up` stack in var/ is left alone.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from triage_core.config import addresses, build_dir, env, env_int, var_dir  # noqa: E402
+from triage_core.config import DEFAULT_VAR_DIR, addresses, build_dir, env, env_int, var_dir  # noqa: E402
 
 VAR = var_dir()
 RUN = VAR / "run"
@@ -174,7 +179,10 @@ def pg_home() -> Path:
     """
     if postgres_can_reach(VAR):
         return VAR
-    return Path("/var/lib/triage") / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    # Keyed by the checkout for the default var/ (as before), by the var dir otherwise,
+    # so that the test stack's cluster (var/test) is not the `make up` stack's.
+    key = str(ROOT) if VAR == DEFAULT_VAR_DIR else str(VAR)
+    return Path("/var/lib/triage") / hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def pg_data() -> Path:
@@ -195,7 +203,7 @@ def start_postgres() -> None:
         log(f"the postgres user cannot reach {VAR}; its data lives in {data}")
     os.chmod(data, 0o700)
     if not (data / "PG_VERSION").exists():
-        log("initialising the Postgres cluster in var/pgdata")
+        log(f"initialising the Postgres cluster in {data}")
         pg_run(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
                "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8")
     argv = [str(PG_BIN / "postgres"), "-D", str(data), "-c", f"listen_addresses={PG_HOST}",
@@ -460,6 +468,23 @@ def up(names: list[str]) -> None:
     print(f"    API schema      http://127.0.0.1:{WEB_PORT}/api/schema/")
 
 
+def wipe() -> None:
+    """Stop every part and delete the var dir's data, so the next `up` starts afresh.
+
+    For the test stack (`make test` wipes var/test before each run, so a run never
+    meets a Kafka topic, checkpoint or database left by an earlier one). Refused for the
+    default var/: that is the data of a person's `make up` stack.
+    """
+    if VAR.resolve() == DEFAULT_VAR_DIR.resolve():
+        raise SystemExit(f"refusing to wipe {VAR}: it holds the `make up` stack's data (set TRIAGE_VAR_DIR)")
+    for name in reversed(ORDER):
+        stop(name)
+    for folder in {VAR, pg_home()}:
+        if folder.exists():
+            log(f"deleting {folder}")
+            shutil.rmtree(folder)
+
+
 def status() -> int:
     bad = 0
     for name, comp in COMPONENTS.items():
@@ -473,7 +498,7 @@ def status() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["up", "down", "status", "start", "stop", "restart"])
+    parser.add_argument("action", choices=["up", "down", "status", "start", "stop", "restart", "wipe"])
     parser.add_argument("names", nargs="*", help=f"components (default all): {', '.join(ORDER)}")
     parser.add_argument("--kill", action="store_true", help="stop with SIGKILL (fault tests)")
     args = parser.parse_args(argv)
@@ -491,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
             stop(name, kill=args.kill)
         for name in names:
             start(name)
+    elif args.action == "wipe":
+        wipe()
     else:
         return status()
     return 0

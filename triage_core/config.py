@@ -46,9 +46,17 @@ def addresses() -> Addresses:
     )
 
 
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
 def var_dir() -> Path:
-    """Where runtime data lives (databases, logs, checkpoints); ignored by git."""
-    return Path(env("TRIAGE_VAR_DIR", str(PROJECT_ROOT / "var")))
+    """Where runtime data lives (databases, logs, checkpoints); ignored by git.
+
+    A relative TRIAGE_VAR_DIR (`var/test`, the test stack's) is taken from the project
+    root, since the processes of the stack do not all run in one working directory.
+    """
+    folder = Path(env("TRIAGE_VAR_DIR", str(DEFAULT_VAR_DIR)))
+    return folder if folder.is_absolute() else PROJECT_ROOT / folder
 
 
 def build_dir() -> Path:

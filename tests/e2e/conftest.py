@@ -1,11 +1,15 @@
-"""Fixtures for the end-to-end suite: the real local stack (scripts/stack.py).
+"""Fixtures for the end-to-end suite: a real stack of its own (scripts/stack.py).
 
-`make test` brings the stack up before pytest; the `stack` fixture makes sure of it
-when the suite runs on its own, and lets a test stop, kill and restart components.
-Every test leaves the stack up as it found it (the fixture restarts what it stopped).
+The suite runs on the test stack of scripts/test-stack.env (its own var dir, ports,
+database and Kafka topic), never on a person's `make up` stack: `make test` exports
+that environment, and `stack_session` refuses to start without it. To run the suite
+on its own: `set -a; . scripts/test-stack.env; set +a; .venv/bin/python -m pytest -m e2e`.
+The `stack` fixture brings the stack up and lets a test stop, kill and restart
+components; every test leaves the stack up as it found it.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,11 +22,46 @@ import psycopg
 import pytest
 import requests
 
-from triage_core.config import addresses
+from triage_core.config import addresses, env_int, var_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = [sys.executable, str(ROOT / "scripts" / "stack.py")]
-WEB = "http://127.0.0.1:8000"
+# The web and scoring ports as scripts/stack.py reads them.
+WEB = f"http://127.0.0.1:{env_int('TRIAGE_WEB_PORT', 8000)}"
+NOT_ISOLATED = ("the end-to-end suite runs on its own stack, not the `make up` one: run `make test`, or export "
+                "scripts/test-stack.env first (`set -a; . scripts/test-stack.env; set +a`); still the default: {names}")
+
+
+def make_up_defaults() -> dict[str, str]:
+    """What the `make up` stack uses: the configuration with no variable set."""
+    saved = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("TRIAGE_")}
+    try:
+        where = addresses()
+        return {"TRIAGE_VAR_DIR": str(var_dir()), "TRIAGE_DATABASE_URL": where.database_url,
+                "TRIAGE_KAFKA_BOOTSTRAP": where.kafka_bootstrap, "TRIAGE_KAFKA_TOPIC": where.kafka_topic,
+                "TRIAGE_REDIS_URL": where.redis_url, "TRIAGE_SCORING_URL": where.scoring_url,
+                "TRIAGE_WEB_PORT": "8000"}
+    finally:
+        os.environ.update(saved)
+
+
+def stack_settings() -> dict[str, str]:
+    """The same settings as this process (and every process it starts) sees them."""
+    where = addresses()
+    return {"TRIAGE_VAR_DIR": str(var_dir()), "TRIAGE_DATABASE_URL": where.database_url,
+            "TRIAGE_KAFKA_BOOTSTRAP": where.kafka_bootstrap, "TRIAGE_KAFKA_TOPIC": where.kafka_topic,
+            "TRIAGE_REDIS_URL": where.redis_url, "TRIAGE_SCORING_URL": where.scoring_url,
+            "TRIAGE_WEB_PORT": str(env_int("TRIAGE_WEB_PORT", 8000))}
+
+
+def shared_with_make_up() -> list[str]:
+    """The settings the test stack would share with the `make up` stack (none, when isolated).
+
+    A database on the same server counts as shared only if it has the same name; every
+    other setting must differ outright (its own Postgres cluster, Kafka, var dir).
+    """
+    defaults, ours = make_up_defaults(), stack_settings()
+    return [name for name in defaults if ours[name] == defaults[name]]
 
 
 class Stack:
@@ -52,6 +91,9 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack_session() -> Stack:
+    shared = shared_with_make_up()
+    if shared:
+        pytest.fail(NOT_ISOLATED.format(names=", ".join(shared)))
     stack = Stack()
     stack.run("up")
     return stack
@@ -65,7 +107,7 @@ def stack(stack_session: Stack) -> Iterator[Stack]:
 
 @pytest.fixture
 def db(stack_session: Stack) -> Iterator[psycopg.Connection]:
-    """A connection to the live database the stream writes (not a test database)."""
+    """A connection to the test stack's database, which its stream writes (triage_e2e)."""
     with psycopg.connect(addresses().database_url, autocommit=True) as conn:
         yield conn
 

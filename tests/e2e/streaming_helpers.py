@@ -3,6 +3,8 @@ where each record landed, and know when the stream has read past a point."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -13,6 +15,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from ingest.producer import complaint_message as producer_message
+from triage_core.config import PROJECT_ROOT as ROOT
 from triage_core.config import addresses
 from triage_core.messages import classic_complaint_id
 
@@ -79,10 +82,30 @@ def stream_idle() -> bool:
     return last("offsets") == last("commits")
 
 
-def set_experiment(db: psycopg.Connection, arms: list[dict], shadow_model: str | None = None) -> int:
-    """Appends an experiment version, as the admin screens do; returns its version."""
-    with db.transaction():
-        version = db.execute("SELECT coalesce(max(version), 0) + 1 FROM triage_experiment").fetchone()[0]
-        db.execute("INSERT INTO triage_experiment (version, arms, shadow_model, created_at) VALUES (%s, %s, %s, now())",
-                   (version, json.dumps(arms), shadow_model))
-    return version
+def _admin_shell(script: str) -> str:
+    """Runs `script` in `manage.py shell` against the test stack's database; its stdout."""
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, f"manage.py shell failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def set_experiment(arms: list[dict], shadow_model: str | None = None) -> int:
+    """Appends an experiment version as the admin screens do (services.experiment_create,
+    validated and audited, by the stack's `admin`); returns its version."""
+    payload = json.dumps({"arms": arms, "shadow_model": shadow_model or ""})
+    out = _admin_shell(
+        "import json; from django.contrib.auth import get_user_model; from triage_app import services; "
+        f"values = json.loads({payload!r}); "
+        "admin = get_user_model().objects.get(username='admin'); "
+        "print(services.experiment_create(by=admin, arms=values['arms'], shadow_model=values['shadow_model']).version)")
+    return int(out.split()[-1])
+
+
+def restore_experiment(version: int) -> int:
+    """Serves an earlier version's split again (services.experiment_restore, audited)."""
+    out = _admin_shell(
+        "from django.contrib.auth import get_user_model; from triage_app import services; "
+        "admin = get_user_model().objects.get(username='admin'); "
+        f"print(services.experiment_restore(by=admin, version={int(version)}).version)")
+    return int(out.split()[-1])

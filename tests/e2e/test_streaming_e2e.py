@@ -14,7 +14,7 @@ from streaming import transform
 from streaming.job import PAUSE_AFTER_COMMIT_FILE, PAUSED_FILE
 from streaming.scoring import SCORING_UNAVAILABLE
 from tests.e2e.conftest import scored_count, unique_text, wait_for
-from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels,
+from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels, restore_experiment,
                                          set_experiment, stream_idle)
 from triage_core.config import addresses, var_dir
 from triage_core.messages import classic_complaint_id
@@ -180,17 +180,27 @@ def _models() -> set[str]:
 
 
 def test_a_split_changed_mid_stream_applies_from_the_next_batch_and_replays_keep_their_arm(db):
-    original = db.execute("SELECT arms, shadow_model FROM triage_experiment ORDER BY version DESC LIMIT 1").fetchone()
-    second_model = "triage" if "triage" in _models() else "vader"
+    """The split is changed through the app's service, as an admin would, with an audit
+    entry, and the experiment that served before is served again afterwards."""
+    (original,) = db.execute("SELECT max(version) FROM triage_experiment").fetchone()
+    assert original is not None, "the migrations seed an experiment"
+    second_model = "triage"
+    assert second_model in _models()
     try:
-        v_old = set_experiment(db, [{"label": "A", "model": "vader", "weight": 100}])
+        v_old = set_experiment([{"label": "A", "model": "vader", "weight": 100}])
         first = [complaint_message(unique_text(f"SPLIT-OLD-{n}")) for n in range(40)]
         produce([(key, value) for _, key, value in first])
         first_ids = [cid for cid, _, _ in first]
         wait_for(lambda: scored_count(db, first_ids) == 40, timeout=90, what="the first group scored")
 
-        v_new = set_experiment(db, [{"label": "A", "model": "vader", "weight": 0},
-                                    {"label": "B", "model": second_model, "weight": 100}], shadow_model="vader")
+        # Arm A keeps weight 0 on another model: the service refuses a shadow that also
+        # serves an arm, even at weight 0.
+        v_new = set_experiment([{"label": "A", "model": "triage@1.0.0", "weight": 0},
+                                {"label": "B", "model": second_model, "weight": 100}], shadow_model="vader")
+        audited = db.execute("SELECT u.username, a.old->>'version', a.new->>'version' FROM triage_audit_log a"
+                             " JOIN auth_user u ON u.id = a.actor_id WHERE a.action = 'experiment.create'"
+                             " AND (a.new->>'version')::int = %s", (v_new,)).fetchall()
+        assert audited == [("admin", str(v_old), str(v_new))]
         second = [complaint_message(unique_text(f"SPLIT-NEW-{n}")) for n in range(40)]
         produce([(key, value) for _, key, value in second])
         second_ids = [cid for cid, _, _ in second]
@@ -214,5 +224,4 @@ def test_a_split_changed_mid_stream_applies_from_the_next_batch_and_replays_keep
         wait_for(lambda: scored_count(db, sentinels) == len(sentinels), timeout=90, what="the stream to pass the replay")
         assert sorted(arms(first_ids)) == before_replay
     finally:
-        arms_then, shadow_then = original or ([{"label": "A", "model": "vader", "weight": 100}], None)
-        set_experiment(db, arms_then if isinstance(arms_then, list) else json.loads(arms_then), shadow_then)
+        restore_experiment(original)
