@@ -20,7 +20,7 @@ from triage_app.models import Complaint
 from triage_app.ratelimit import rate_limit_hit
 from triage_app.serializers import QueueItemOut
 from triage_app.validation import EMAIL_MAX_CHARS, complaint_input_validate
-from triage_core.messages import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core.messages import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS, text_storable
 
 
 def exception_handler(exc, context):
@@ -128,6 +128,10 @@ class QueueView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
+        for name in ("status", "category", "model"):
+            # Postgres refuses a NUL in a text parameter (a DataError, so a 500 if let through).
+            if not text_storable(params.get(name, "")):
+                raise InvalidInput({name: [errors.QUEUE_PARAMETER_UNSTORABLE]})
         status_filter = params.get("status") or None
         if status_filter is not None and status_filter not in Complaint.Status.values:
             raise InvalidInput({"status": [errors.QUEUE_STATUS_UNKNOWN.format(value=status_filter)]})

@@ -26,6 +26,7 @@ TRACKING_NOT_FOUND = "No complaint has this tracking code."
 NOT_FOUND = "Not found."
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
+QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."
 
 CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
 NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."

@@ -8,8 +8,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.triage_app.factories import complaint_make, score_make
-from triage_app import errors
-from triage_app.models import Complaint, OutboxEntry
+from triage_app import errors, selectors
+from triage_app.models import Complaint, ComplaintEvent, OutboxEntry
+from triage_core.messages import MAX_MESSAGE_CHARS
 
 pytestmark = pytest.mark.django_db
 
@@ -303,3 +304,112 @@ def test_a_session_post_to_the_staff_api_without_the_csrf_token_is_refused(djang
                             content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 200, accepted.content
     assert Complaint.objects.get(id=complaint.id).claimed_by_id == agent.id
+
+
+# --- bad input on the staff endpoints (unknown ids: see the 404 test above) -------------
+
+def _staff_events(complaint) -> list[str]:
+    return list(ComplaintEvent.objects.filter(complaint=complaint, actor__isnull=False).values_list("kind", flat=True))
+
+
+@pytest.mark.parametrize("action", ["notes", "replies"])
+@pytest.mark.parametrize("raw, content_type, field, message", [
+    ('{"body": "half', "application/json", "non_field_errors", errors.BODY_NOT_JSON),
+    ("body=checked", "application/x-www-form-urlencoded", "non_field_errors", errors.BODY_WRONG_MEDIA_TYPE),
+    ('{"body": "checked\\u0000 twice"}', "application/json", "body", errors.TEXT_UNSTORABLE),
+    ('{"body": "\\ud800 lone surrogate"}', "application/json", "body", errors.TEXT_UNSTORABLE),
+    (json.dumps({"body": "x" * (MAX_MESSAGE_CHARS + 1)}), "application/json", "body", errors.MESSAGE_TOO_LONG),
+    ('{"body": 5}', "application/json", "body", errors.MESSAGE_REQUIRED),
+    ('["checked"]', "application/json", "body", errors.MESSAGE_REQUIRED),
+])
+def test_a_bad_note_or_reply_is_a_400_naming_the_problem_and_stores_nothing(
+        client, staff_user, action, raw, content_type, field, message):
+    """Mutants tried: the NUL half of text_storable dropped (`"\\x00" not in text and`
+    removed) -> the two NUL cases were not a 400 TEXT_UNSTORABLE; `len(body) >
+    MAX_MESSAGE_CHARS` made `> MAX_MESSAGE_CHARS + 1` -> the over-long cases were not
+    refused; both failed here."""
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_authenticate(staff_user)
+    response = client.generic("POST", f"/api/staff/complaints/{complaint.id}/{action}/", raw,
+                              content_type=content_type)
+    assert (response.status_code, response.json()) == (400, {field: [message]})
+    assert _staff_events(complaint) == []
+
+
+@pytest.mark.parametrize("action", ["notes", "replies"])
+def test_a_message_of_exactly_the_limit_after_trimming_is_accepted(client, staff_user, action):
+    """The limit counts the trimmed text. Mutant tried: the length checked before
+    strip() -> this padded message was refused with MESSAGE_TOO_LONG; the test failed."""
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_authenticate(staff_user)
+    body = "  " + "y" * MAX_MESSAGE_CHARS + "\n"
+    response = client.post(f"/api/staff/complaints/{complaint.id}/{action}/", {"body": body}, format="json")
+    assert response.status_code == 200
+    stored = ComplaintEvent.objects.get(complaint=complaint, kind__in=["note", "reply"])
+    assert stored.body == "y" * MAX_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize("action", ["claim", "release", "resolve"])
+def test_a_body_that_is_not_json_refuses_any_staff_action_before_it_runs(client, staff_user, action):
+    """The body is parsed before the service runs, for the actions that ignore it too, so
+    a broken client never claims or resolves by accident. Mutant tried: the view reading
+    request.data only for notes and replies -> claim and resolve ran (and release was a
+    409, nobody having claimed it) instead of the 400; all three failed."""
+    complaint = complaint_make()
+    score_make(complaint=complaint)
+    client.force_authenticate(staff_user)
+    response = client.generic("POST", f"/api/staff/complaints/{complaint.id}/{action}/", "{oops",
+                              content_type="application/json")
+    assert (response.status_code, response.json()) == (400, {"non_field_errors": [errors.BODY_NOT_JSON]})
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.claimed_by) == (Complaint.Status.ANALYSED, None)
+    assert _staff_events(complaint) == []
+
+
+@pytest.mark.parametrize("name", ["status", "category", "model"])
+def test_a_nul_in_a_queue_filter_is_a_400_naming_it(client, staff_user, name):
+    """Issue 12, item 7: `?category=%00` was a 500 (Postgres refuses a NUL in a text
+    parameter). Mutant tried: the text_storable check in QueueView.get removed -> 500
+    for category and model, and for status QUEUE_STATUS_UNKNOWN; all three failed."""
+    score_make(complaint=complaint_make())
+    client.force_authenticate(staff_user)
+    response = client.get(f"/api/queue/?{name}=bill%00ing")
+    assert (response.status_code, response.json()) == (400, {name: [errors.QUEUE_PARAMETER_UNSTORABLE]})
+
+
+@pytest.mark.parametrize("query", ["limit=1.5", "limit=", "limit=1%00", "limit=%202%20x"])
+def test_a_queue_limit_that_is_not_a_whole_number_is_a_400(client, staff_user, query):
+    """Mutant tried: `int(...)` made `int(float(...))` -> limit=1.5 was a 200; failed."""
+    client.force_authenticate(staff_user)
+    response = client.get(f"/api/queue/?{query}")
+    assert (response.status_code, response.json()) == (400, {"limit": [errors.QUEUE_LIMIT_NOT_WHOLE]})
+
+
+@pytest.mark.parametrize("limit, count", [("0", 1), ("-5", 1), ("2", 2), ("3", 2), ("99999", 2)])
+def test_a_queue_limit_out_of_range_is_clamped_to_1_and_queue_limit(client, staff_user, monkeypatch, limit, count):
+    """What the code does (and the schema says: "at most QUEUE_LIMIT"): a limit below 1
+    is 1, above QUEUE_LIMIT is QUEUE_LIMIT, not a 400. QUEUE_LIMIT is 2 here, with 3
+    complaints queued. Mutants tried: `max(1, ...)` removed -> the limit=0 and limit=-5
+    cases failed; `min(QUEUE_LIMIT, ...)` removed -> 3 items for limit=3 and 99999,
+    which failed."""
+    monkeypatch.setattr(selectors, "QUEUE_LIMIT", 2)
+    for _ in range(3):
+        score_make(complaint=complaint_make())
+    client.force_authenticate(staff_user)
+    response = client.get(f"/api/queue/?limit={limit}")
+    assert response.status_code == 200
+    assert (response.json()["count"], len(response.json()["results"])) == (count, count)
+
+
+@pytest.mark.parametrize("query", ["model=bert", "category=weather", "status=resolved"])
+def test_an_unknown_model_or_category_is_an_empty_queue_not_an_error(client, staff_user, query):
+    """Models and categories are open sets (a new model version, a category the next
+    model learns), so an unknown one matches nothing; only status is a closed set (400
+    above). Mutant tried: the category and model filters dropped from complaint_queue ->
+    the scored complaint was listed for model=bert and category=weather; failed."""
+    score_make(complaint=complaint_make(), model_name="vader", category="billing")
+    client.force_authenticate(staff_user)
+    response = client.get(f"/api/queue/?{query}")
+    assert (response.status_code, response.json()) == (200, {"count": 0, "results": []})
