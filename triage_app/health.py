@@ -6,6 +6,7 @@ written to Postgres (a score or a dead letter) for each partition.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
@@ -21,6 +22,24 @@ class PartitionLag:
     end_offset: int
     processed_offset: int | None
     lag: int
+
+
+def partition_lags(*, topic: str, end_offsets: Mapping[int, int],
+                   processed_offsets: Mapping[tuple[str, int], int]) -> list[PartitionLag]:
+    """Each partition's lag, by partition number.
+
+    Kafka's end offset (the high watermark) is the offset the next record will get, and
+    the stream's processed offset is the last record it wrote, so `end - (processed + 1)`
+    records wait; with nothing written yet, all `end` do. A processed offset past the end
+    (the topic was recreated, its offsets restarted) counts as no lag, not a negative one.
+    """
+    lags = []
+    for pid in sorted(end_offsets):
+        high = end_offsets[pid]
+        done = processed_offsets.get((topic, pid))
+        lag = high - (done + 1 if done is not None else 0)
+        lags.append(PartitionLag(partition=pid, end_offset=high, processed_offset=done, lag=max(0, lag)))
+    return lags
 
 
 def kafka_lag(*, processed_offsets: dict[tuple[str, int], int]) -> dict:
@@ -40,12 +59,9 @@ def kafka_lag(*, processed_offsets: dict[tuple[str, int], int]) -> dict:
         topic_meta = metadata.topics.get(topic)
         if topic_meta is None or topic_meta.error is not None:
             return {"ok": False, "error": f"topic {topic!r} not found", "topic": topic, "partitions": [], "total_lag": None}
-        partitions = []
-        for pid in sorted(topic_meta.partitions):
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=PROBE_TIMEOUT_S)
-            done = processed_offsets.get((topic, pid))
-            lag = high - (done + 1 if done is not None else 0)
-            partitions.append(PartitionLag(partition=pid, end_offset=high, processed_offset=done, lag=max(0, lag)))
+        end_offsets = {pid: consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=PROBE_TIMEOUT_S)[1]
+                       for pid in topic_meta.partitions}
+        partitions = partition_lags(topic=topic, end_offsets=end_offsets, processed_offsets=processed_offsets)
         return {"ok": True, "error": "", "topic": topic, "partitions": partitions,
                 "total_lag": sum(p.lag for p in partitions)}
     except KafkaException as exc:
