@@ -1,4 +1,4 @@
-"""The whole product in a real browser on the real stack: the customer's form on :8000,
+"""The whole product in a real browser on the test stack: the customer's form on its web,
 Kafka, the Spark job, the scoring service, Postgres, the score listener, Redis and the
 staff dashboard's WebSocket. No step is simulated."""
 from __future__ import annotations
