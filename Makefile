@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STACK := $(PY) scripts/stack.py
 
-.PHONY: up down status test test-unit eval train corpora bench setup
+.PHONY: up down status test test-unit eval train corpora bench setup lock lint
 
 setup:  ## install what is missing: Debian packages, .venv, Kafka + Spark connector jars, npm libs
 	bash scripts/bootstrap.sh
@@ -28,6 +28,17 @@ eval: setup  ## model quality: held-out and leave-one-source-out AUC, r vs human
 
 train: setup  ## retrain triage 2.0 from the committed corpora (deterministic, ~3 min)
 	$(PY) -m scoring_service.triage_v2.train
+
+# pip-tools pins every transitive dependency with its hashes, so a fresh machine installs
+# exactly what CI tested; requirements/*.in hold the top-level pins.
+PIP_COMPILE := $(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock:  ## after editing requirements/*.in: re-pin requirements.txt (runtime) and requirements-dev.txt (+ tests, tools)
+	$(PIP_COMPILE) --output-file requirements.txt requirements/runtime.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements/dev.in
+
+lint: setup  ## ruff over the whole project (pyproject.toml's [tool.ruff])
+	$(PY) -m ruff check .
 
 corpora:  ## rebuild scoring_service/data/corpora from fetched repository snapshots (docs/data.md)
 	$(PY) -m scoring_service.datasets.build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the product needs on a fresh machine; cheap when everything is there.
 #   Debian packages (PostgreSQL, Redis, Chromium for the browser tests), the project
-#   virtualenv from requirements.txt, the Kafka broker's jars and the Spark Kafka
+#   virtualenv from requirements-dev.txt, the Kafka broker's jars and the Spark Kafka
 #   connector from Maven Central, the front-end libraries from npm.
 # Every step checks first and skips what is already in place.
 set -euo pipefail
@@ -26,12 +26,14 @@ fi
 
 PY=${PYTHON:-python3}
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
-  say "installing Python packages into .venv (requirements.txt)"
+  # Every package, transitive ones and pip itself, pinned with its hashes (`make lock`):
+  # this machine installs exactly what CI tested. The deployment image installs only
+  # requirements.txt (no test tools).
+  say "installing Python packages into .venv (requirements-dev.txt)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q --require-hashes -r requirements-dev.txt
   echo "$want" > $stamp
 fi
 

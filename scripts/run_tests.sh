@@ -12,11 +12,14 @@ set -a
 . scripts/test-stack.env
 set +a
 mkdir -p test-artifacts
+# Lint first: seconds, and a finding fails the run like a failing test (pyproject.toml).
+lint=0
+$PY -m ruff check . || lint=1
 $PY scripts/stack.py wipe || exit 1
 trap '$PY scripts/stack.py down' EXIT
 $PY scripts/stack.py up || { echo "the test stack did not come up; see var/test/log/"; $PY scripts/stack.py status; exit 1; }
 
-status=0
+status=$lint
 run() {
   "$PY" -m pytest "$@"
   rc=$?
