@@ -80,7 +80,7 @@ async def listen(cookie: str, seen: dict[str, float], ready: threading.Event, st
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(socket.recv(), timeout=0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             now = time.time()
             message = json.loads(raw)
@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     commit = [float(seconds) for _, seconds in rows]
     missing = count - len(screen)
     print()
-    print(f"submitted {count} measured complaints (after {args.warmup:g}s of warm-up) at {achieved:.1f}/s (target {args.rate:g}/s); "
+    print(f"submitted {count} measured complaints (after {args.warmup:g}s of warm-up) at {achieved:.1f}/s "
+          f"(target {args.rate:g}/s); "
           f"{len(screen)} reached the staff screen, {missing} did not within {args.drain:.0f}s")
     if not screen:
         return 1

@@ -30,9 +30,9 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ingest.loadgen import complaint_texts  # noqa: E402
 from scoring_service.corpora import CORPUS_FILES, load_corpus  # noqa: E402
 from scoring_service.local_server import running_service  # noqa: E402
-from ingest.loadgen import complaint_texts  # noqa: E402
 from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints  # noqa: E402
 from scoring_service.triage_v2.model import TriageModelV2  # noqa: E402
 from scoring_service.vader import Vader, nltk_reference  # noqa: E402

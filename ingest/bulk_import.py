@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.batch_send import send_all
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         for row in good:
             complaint_id = str(uuid.uuid4())
             value = complaint_message(complaint_id=complaint_id, text=row.text, source="bulk",
-                                      submitted_at=datetime.now(timezone.utc))
+                                      submitted_at=datetime.now(UTC))
             yield complaint_id.encode(), value.encode("utf-8")
 
     sent = send_all(messages(), total=len(good), rate=args.rate, topic=args.topic, client_id="triage-bulk-import",

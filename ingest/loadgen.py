@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingest.batch_send import send_all
 from ingest.producer import complaint_message
@@ -100,7 +100,7 @@ def message_for(item: GeneratedComplaint, *, classic: bool) -> tuple[bytes | Non
     if classic:
         return None, json.dumps({"data": item.text}).encode("utf-8")
     value = complaint_message(complaint_id=item.id, text=item.text, source="loadgen",
-                              submitted_at=datetime.now(timezone.utc))
+                              submitted_at=datetime.now(UTC))
     return item.id.encode("utf-8"), value.encode("utf-8")
 
 

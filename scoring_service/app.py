@@ -17,11 +17,24 @@ from werkzeug.exceptions import HTTPException
 
 from scoring_service import metrics
 from scoring_service.models import (
-    DEFAULT_MODEL, ModelRegistry, ScoringModel, UnknownModel, UnknownVersion, load_models,
+    DEFAULT_MODEL,
+    ModelRegistry,
+    ScoringModel,
+    UnknownModel,
+    UnknownVersion,
+    load_models,
 )
 from scoring_service.validation import (
-    ERR_BODY_TOO_LARGE, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAUTHORIZED,
-    ERR_UNKNOWN_MODEL, ERR_UNKNOWN_VERSION, BadRequest, batch_instances, classic_text,
+    ERR_BODY_TOO_LARGE,
+    ERR_INTERNAL,
+    ERR_METHOD_NOT_ALLOWED,
+    ERR_NOT_FOUND,
+    ERR_UNAUTHORIZED,
+    ERR_UNKNOWN_MODEL,
+    ERR_UNKNOWN_VERSION,
+    BadRequest,
+    batch_instances,
+    classic_text,
     json_object,
 )
 from triage_core.config import addresses

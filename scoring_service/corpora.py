@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+
 def _default_corpora_dir() -> Path:
     beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data" / "vader_icwsm2014"
     return beside_checkout if beside_checkout.is_dir() else Path("/work/shared/data/vader_icwsm2014")

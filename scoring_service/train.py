@@ -27,8 +27,15 @@ from nltk.classify import NaiveBayesClassifier
 
 from scoring_service import corpora
 from scoring_service.triage import (
-    ARTEFACT_PATH, COMBINER_NAMES, COMPLAINTS_PATH, LabelledComplaint, category_features, combiner_inputs,
-    load_complaints, tokens, tone_features,
+    ARTEFACT_PATH,
+    COMBINER_NAMES,
+    COMPLAINTS_PATH,
+    LabelledComplaint,
+    category_features,
+    combiner_inputs,
+    load_complaints,
+    tokens,
+    tone_features,
 )
 from scoring_service.vader import Vader
 

@@ -31,9 +31,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -247,7 +247,8 @@ def postmaster_pid() -> int | None:
 def postgres_healthy() -> bool:
     if postmaster_pid() is None or not port_open(PG_HOST, PG_PORT):
         return False
-    return pg_run(str(PG_BIN / "pg_isready"), "-h", str(pg_socket_dir()), "-p", str(PG_PORT), check=False).returncode == 0
+    ready = pg_run(str(PG_BIN / "pg_isready"), "-h", str(pg_socket_dir()), "-p", str(PG_PORT), check=False)
+    return ready.returncode == 0
 
 
 def stop_postgres(kill: bool) -> None:

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 if __package__ in (None, ""):
     # `spark-submit streaming/job.py` runs this file as a script; `streaming` and
@@ -146,7 +146,7 @@ def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) ->
     The experiment and the policy are read at the start of every batch, so an admin's
     change applies from the next batch without a restart.
     """
-    started_at, started = datetime.now(timezone.utc), time.monotonic()
+    started_at, started = datetime.now(UTC), time.monotonic()
     with psycopg.connect(settings.database_url) as conn:
         experiment, policy = sink.current_experiment(conn), sink.current_policy(conn)
         conn.commit()  # no transaction stays open while the batch is scored
@@ -209,7 +209,8 @@ _WRAPPER_MODULES = ("org.", "java.", "scala.", "py4j.", "pyspark.")
 def failure_summary(exc: BaseException) -> str:
     """The root cause of a failed query in one line, for the log."""
     lines = str(exc).splitlines()
-    causes = [ln.strip() for ln in lines if (m := _EXCEPTION_LINE.match(ln)) and not m.group(1).startswith(_WRAPPER_MODULES)]
+    causes = [ln.strip() for ln in lines
+              if (m := _EXCEPTION_LINE.match(ln)) and not m.group(1).startswith(_WRAPPER_MODULES)]
     return ((causes or lines or [type(exc).__name__])[0])[:600]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -72,7 +72,8 @@ class BatchResult:
 COPY_CHUNK_LINES = 2000
 
 
-def _temp_table(conn: psycopg.Connection, name: str, columns: Sequence[tuple[str, str]], lines: Sequence[bytes]) -> None:
+def _temp_table(conn: psycopg.Connection, name: str, columns: Sequence[tuple[str, str]],
+                lines: Sequence[bytes]) -> None:
     """A temp table (no index: it is read once, whole) filled with COPY lines as they came
     from the executors (streaming.rows): no per-row work on the driver."""
     ddl = ", ".join(f'"{c}" {t}' for c, t in columns)
@@ -108,7 +109,8 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
         # ever sees it 'received', and the UPDATE below has nothing to rewrite for it.
         conn.execute("""
             INSERT INTO triage_complaint (id, tracking_code, text, email, source, status, created_at, updated_at)
-            SELECT DISTINCT ON (complaint_id) complaint_id, tracking_code, text, NULL, source, 'analysed', enqueued_at, now()
+            SELECT DISTINCT ON (complaint_id)
+                   complaint_id, tracking_code, text, NULL, source, 'analysed', enqueued_at, now()
             FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
             ON CONFLICT (id) DO NOTHING""")
         # DO NOTHING, not DO UPDATE: foreachBatch is at-least-once, and a replayed batch
@@ -144,7 +146,8 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
             {"experiment": experiment.version, "policy": policy.version}).fetchall()
         result.shadow_rows = inserted[0][2] if inserted else 0
         dead_cur = conn.execute("""
-            INSERT INTO triage_dead_letter (topic, "partition", "offset", raw_key, raw_value, reason, detail, created_at)
+            INSERT INTO triage_dead_letter
+                   (topic, "partition", "offset", raw_key, raw_value, reason, detail, created_at)
             SELECT topic, "partition", "offset", raw_key, raw_value, reason, detail, now() FROM stream_dead_in
             ON CONFLICT (topic, "partition", "offset") DO NOTHING""")
         result.dead_letter_rows = dead_cur.rowcount

@@ -60,7 +60,8 @@ class ShadowScoreAdmin(admin.ModelAdmin):
 class DeadLetterAdmin(admin.ModelAdmin):
     list_display = ("topic", "partition", "offset", "reason", "created_at")
     list_filter = ("reason",)
-    readonly_fields = ("topic", "partition", "offset", "reason", "detail", "created_at", "raw_key_text", "raw_value_text")
+    readonly_fields = ("topic", "partition", "offset", "reason", "detail", "created_at", "raw_key_text",
+                       "raw_value_text")
     exclude = ("raw_key", "raw_value")
 
     @admin.display(description="raw key")

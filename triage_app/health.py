@@ -58,7 +58,8 @@ def kafka_lag(*, processed_offsets: dict[tuple[str, int], int]) -> dict:
         metadata = consumer.list_topics(topic, timeout=PROBE_TIMEOUT_S)
         topic_meta = metadata.topics.get(topic)
         if topic_meta is None or topic_meta.error is not None:
-            return {"ok": False, "error": f"topic {topic!r} not found", "topic": topic, "partitions": [], "total_lag": None}
+            return {"ok": False, "error": f"topic {topic!r} not found", "topic": topic, "partitions": [],
+                    "total_lag": None}
         end_offsets = {pid: consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=PROBE_TIMEOUT_S)[1]
                        for pid in topic_meta.partitions}
         partitions = partition_lags(topic=topic, end_offsets=end_offsets, processed_offsets=processed_offsets)

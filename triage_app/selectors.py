@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
-from django.db.models import Avg, Count, F, Max, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, QuerySet
 
 from triage_app.models import (
     Complaint,
@@ -14,7 +14,6 @@ from triage_app.models import (
     Experiment,
     OutboxEntry,
     Score,
-    ShadowScore,
     StreamBatch,
 )
 from triage_app.serializers import QueueItemOut, score_reasons
@@ -72,7 +71,8 @@ def complaint_public_history(*, complaint: Complaint) -> list[dict]:
     if score is not None:
         history.append({"kind": "analysed", "status": Complaint.Status.ANALYSED, "body": "", "at": score.scored_at})
     elif complaint.status == Complaint.Status.ANALYSED:
-        history.append({"kind": "analysed", "status": Complaint.Status.ANALYSED, "body": "", "at": complaint.updated_at})
+        history.append({"kind": "analysed", "status": Complaint.Status.ANALYSED, "body": "",
+                        "at": complaint.updated_at})
     history.sort(key=lambda h: h["at"])
     return history
 
@@ -173,8 +173,8 @@ HISTOGRAM_BINS = 20
 
 def _bin_sql(column: str) -> str:
     # round() first so a value on a bin edge (0.4 -> 14.000000000000002) lands in its own bin
-    return (f"LEAST({HISTOGRAM_BINS - 1}, GREATEST(0, floor(round((({column} + 1) / 2 * {HISTOGRAM_BINS})::numeric, 9))))"
-            "::int")
+    return (f"LEAST({HISTOGRAM_BINS - 1}, GREATEST(0, "
+            f"floor(round((({column} + 1) / 2 * {HISTOGRAM_BINS})::numeric, 9))))::int")
 
 
 def _rows(sql: str, params: Sequence) -> list[tuple]:
@@ -198,7 +198,8 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
             f"SELECT {group}, {_bin_sql('s.compound')}, count(*) FROM triage_score s {where} GROUP BY 1, 2, 3, 4",
             params):
         histograms.setdefault(tuple(key), [0] * HISTOGRAM_BINS)[index] = count
-    agreement = {(name, version, arm): (compared, agreeing, diff) for name, version, arm, compared, agreeing, diff in _rows(
+    agreement = {(name, version, arm): (compared, agreeing, diff)
+                 for name, version, arm, compared, agreeing, diff in _rows(
         f"SELECT {group}, count(*), count(*) FILTER (WHERE sh.label = s.label), avg(abs(sh.compound - s.compound))"
         f" FROM triage_shadow_score sh JOIN triage_score s ON s.complaint_id = sh.complaint_id {where}"
         f" GROUP BY 1, 2, 3", params)}

@@ -35,7 +35,8 @@ def score_reasons(*, score: Score, policy: Policy) -> list[str]:
 class QueueScoreOut(serializers.Serializer):
     priority = serializers.FloatField(help_text="0..100 under the policy the stream applied")
     escalated = serializers.BooleanField()
-    reasons = serializers.ListField(child=serializers.CharField(), help_text="why it escalates under the current policy")
+    reasons = serializers.ListField(child=serializers.CharField(),
+                                    help_text="why it escalates under the current policy")
     compound = serializers.FloatField(help_text="tone, -1 (most negative) .. 1")
     label = serializers.CharField(help_text="positive, neutral, negative or language_unsupported")
     category = serializers.CharField(allow_null=True)

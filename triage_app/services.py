@@ -22,7 +22,7 @@ from triage_app.selectors import policy_as_core, policy_current
 from triage_app.serializers import user_display_name
 from triage_core.config import addresses
 from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
-from triage_core.priority import DEFAULT_POLICY, POLICY_FIELDS, POLICY_RANGES, SIGNALS, Policy, evaluate
+from triage_core.priority import DEFAULT_POLICY, POLICY_FIELDS, POLICY_RANGES, SIGNALS, evaluate
 from triage_core.routing import validate_arms
 
 log = logging.getLogger(__name__)
@@ -389,7 +389,8 @@ def experiment_validate(*, arms: object, shadow_model: object) -> tuple[list[dic
     shadow = shadow or None
     if shadow is not None:
         if shadow not in known:
-            field_problems["shadow_model"] = [errors.EXPERIMENT_UNKNOWN_MODEL.format(model=shadow, known=", ".join(known))]
+            field_problems["shadow_model"] = [
+                errors.EXPERIMENT_UNKNOWN_MODEL.format(model=shadow, known=", ".join(known))]
         elif any(a.get("model") == shadow for a in arms):
             field_problems["shadow_model"] = [errors.EXPERIMENT_SHADOW_SERVING]
     if field_problems:

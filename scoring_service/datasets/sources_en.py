@@ -377,7 +377,8 @@ def convert_sanders(blobs: Mapping[str, bytes]) -> Iterable[LabelledText]:
         tone = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}.get(label)
         if tone is None or not row["TweetText"].strip():
             continue  # "irrelevant" (mostly not English / not about the topic)
-        yield LabelledText(text=_unescape(row["TweetText"]), lang=EN, tone=tone, complaint=1 if label == "negative" else 0,
+        yield LabelledText(text=_unescape(row["TweetText"]), lang=EN, tone=tone,
+                           complaint=1 if label == "negative" else 0,
                            domain=row["Topic"])
 
 
@@ -602,7 +603,8 @@ SOURCES: tuple[Source, ...] = (
         commit="bd42cf4dcb96c3123866da22acbc280affb69f42", paths=("sentiment labelled sentences/yelp_labelled.txt",),
         licence="none stated in the repository; UCI ML Repository dataset, CC BY 4.0",
         labels="hand-picked clearly positive/negative sentences: tone +1/-1; complaint 0/1",
-        convert=convert_yelp_uci, citation="Kotzias et al. (2015), From Group to Individual Labels using Deep Features"),
+        convert=convert_yelp_uci,
+        citation="Kotzias et al. (2015), From Group to Individual Labels using Deep Features"),
     Source(
         name="en_womens_clothing", lang=EN, repository="irmakozveren01/Womens-clothing-text-analysis",
         commit="18e084eca89ca3f0fe66ee29933876c2e8b909af", paths=(WOMENS_CLOTHING_ZIP,),

@@ -44,8 +44,15 @@ from scoring_service.train import complaint_split
 from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints
 from scoring_service.triage_v2.model import TriageModelV2
 from scoring_service.triage_v2.signals import SIGNALS
-from scoring_service.triage_v2.train import (Design, TrainingText, fit_complaint, load_texts, rated_halves,
-                                             rated_train_split, train)
+from scoring_service.triage_v2.train import (
+    Design,
+    TrainingText,
+    fit_complaint,
+    load_texts,
+    rated_halves,
+    rated_train_split,
+    train,
+)
 from triage_core.priority import DEFAULT_POLICY, Evaluation, Policy, evaluate
 
 DEV_SETS = {"en": COMPLAINTS_PATH, "ru": COMPLAINTS_RU_PATH}

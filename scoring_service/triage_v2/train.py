@@ -31,8 +31,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from tqdm import tqdm
 
 from scoring_service import corpora
-from scoring_service.datasets import LabelledText, read_source, sha256_of, source_names
-from scoring_service.datasets import CORPORA_DIR
+from scoring_service.datasets import CORPORA_DIR, LabelledText, read_source, sha256_of, source_names
 from scoring_service.triage_v2 import artefact
 from scoring_service.triage_v2.features import DENSE_COLUMNS, TextFeatures, design_matrix, featurize
 from scoring_service.triage_v2.language import model_digest
@@ -232,7 +231,8 @@ def fit(texts: Sequence[TrainingText], rated: Mapping[str, Sequence[corpora.Rate
     meta = {"version": VERSION, "heads": list(HEADS), "tone_en_combiner": [float(x) for x in combiner],
             "tone_ru_scale": list(scale),
             "training": {"texts": len(texts), "terms": len(design.terms), "sources": dict(sorted(sources.items())),
-                         "rated_texts": {c: len(r) for c, r in sorted(rated.items())}, "min_doc_freq": MIN_DOC_FREQ, "source_cap": SOURCE_CAP,
+                         "rated_texts": {c: len(r) for c, r in sorted(rated.items())},
+                         "min_doc_freq": MIN_DOC_FREQ, "source_cap": SOURCE_CAP,
                          "tone_alpha": TONE_ALPHA, "complaint_c": COMPLAINT_C, "category_c": CATEGORY_C,
                          "held_out_percent": HELD_OUT_PERCENT}}
     arrays = {"vocabulary": np.frombuffer("\n".join(design.terms).encode("utf-8"), dtype=np.uint8),
@@ -242,7 +242,7 @@ def fit(texts: Sequence[TrainingText], rated: Mapping[str, Sequence[corpora.Rate
 
 def input_digests(names: Sequence[str], directory: Path = CORPORA_DIR) -> dict[str, str]:
     digests = {f"corpora/{n}.tsv.gz": sha256_of(directory / f"{n}.tsv.gz") for n in names}
-    for name, file in corpora.CORPUS_FILES.items():
+    for file in corpora.CORPUS_FILES.values():
         digests[f"vader_icwsm2014/{file}"] = sha256_of(corpora.CORPORA_DIR / file)
     digests["vader_lexicon.txt"] = sha256_of(LEXICON_PATH)
     digests["lid.176.ftz"] = model_digest()

@@ -65,7 +65,8 @@ def test_experiment_screen_validates_and_ab_page_draws_charts(new_page, staff_lo
     expect(admin.locator("#ab-table")).to_contain_text("triage")
     assert admin.evaluate("typeof Chart") == "function"
     assert admin.evaluate("Chart.getChart(document.getElementById('compound-chart')) !== undefined")
-    assert admin.evaluate("Chart.getChart(document.getElementById('escalation-chart')).data.datasets[0].data.length") == 2
+    points = "Chart.getChart(document.getElementById('escalation-chart')).data.datasets[0].data.length"
+    assert admin.evaluate(points) == 2
     screenshot(admin, "ab-results")
     assert errors_seen == []
 

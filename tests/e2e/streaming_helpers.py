@@ -7,10 +7,9 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
@@ -24,11 +23,12 @@ def complaint_message(text: str, *, source: str = "loadgen") -> tuple[str, bytes
     """A new-format message: (complaint id, key, value)."""
     cid = str(uuid.uuid4())
     value = producer_message(complaint_id=cid, text=text, source=source,
-                             submitted_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                             submitted_at=datetime(2026, 1, 1, tzinfo=UTC))
     return cid, cid.encode(), value.encode()
 
 
-def produce(records: Iterable[tuple[bytes | None, bytes | None]], *, partition: int | None = None) -> list[tuple[int, int]]:
+def produce(records: Iterable[tuple[bytes | None, bytes | None]], *,
+            partition: int | None = None) -> list[tuple[int, int]]:
     """Produces (key, value) records in order; returns each one's (partition, offset)."""
     where = addresses()
     producer = Producer({"bootstrap.servers": where.kafka_bootstrap, "enable.idempotence": True, "acks": "all",
@@ -55,7 +55,8 @@ def produce(records: Iterable[tuple[bytes | None, bytes | None]], *, partition: 
 
 
 def partitions() -> list[int]:
-    meta = AdminClient({"bootstrap.servers": addresses().kafka_bootstrap}).list_topics(addresses().kafka_topic, timeout=10)
+    admin = AdminClient({"bootstrap.servers": addresses().kafka_bootstrap})
+    meta = admin.list_topics(addresses().kafka_topic, timeout=10)
     return sorted(meta.topics[addresses().kafka_topic].partitions)
 
 

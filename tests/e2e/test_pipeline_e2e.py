@@ -79,7 +79,7 @@ def test_submissions_survive_a_stopped_broker_and_a_killed_web_process(api, db, 
     """The web process answers 201 while Kafka is down, then dies by kill -9 with the
     messages still in its producer's memory; only the outbox relay can deliver them.
 
-    Mutant tried: ingest.relay.relay_pass returning PassResult(sent=0, undelivered=0)
+    Mutant tried: outbox_relay.relay_pass returning PassResult(sent=0, undelivered=0)
     before publishing anything (relay restarted with it): the test failed, timed out
     waiting for the complaints from the outage to be scored.
     """

@@ -14,8 +14,14 @@ from streaming import transform
 from streaming.job import PAUSE_AFTER_COMMIT_FILE, PAUSED_FILE
 from streaming.scoring import SCORING_UNAVAILABLE
 from tests.e2e.conftest import scored_count, unique_text, wait_for
-from tests.e2e.streaming_helpers import (complaint_message, produce, produce_sentinels, restore_experiment,
-                                         set_experiment, stream_idle)
+from tests.e2e.streaming_helpers import (
+    complaint_message,
+    produce,
+    produce_sentinels,
+    restore_experiment,
+    set_experiment,
+    stream_idle,
+)
 from triage_core.config import addresses, var_dir
 from triage_core.messages import classic_complaint_id
 
@@ -160,7 +166,8 @@ def test_poison_messages_are_dead_lettered_and_the_good_ones_around_them_scored(
     positions = produce(records, partition=0)  # one partition: interleaved in this exact order
     poison_positions = [positions[2 * n + 1] for n in range(len(poison))]
 
-    wait_for(lambda: scored_count(db, [cid for cid, _, _ in good]) == len(good), timeout=90, what="the good complaints scored")
+    wait_for(lambda: scored_count(db, [cid for cid, _, _ in good]) == len(good), timeout=90,
+             what="the good complaints scored")
     topic = addresses().kafka_topic
 
     def dead() -> dict:
@@ -221,7 +228,8 @@ def test_a_split_changed_mid_stream_applies_from_the_next_batch_and_replays_keep
         # under the new split they would route to B, but their stored score stands.
         produce([(key, value) for _, key, value in first])
         sentinels = produce_sentinels()
-        wait_for(lambda: scored_count(db, sentinels) == len(sentinels), timeout=90, what="the stream to pass the replay")
+        wait_for(lambda: scored_count(db, sentinels) == len(sentinels), timeout=90,
+                 what="the stream to pass the replay")
         assert sorted(arms(first_ids)) == before_replay
     finally:
         restore_experiment(original)

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingest.producer import ComplaintPublisher, complaint_message, producer_config
 from tests.fakes import FakeProducer
@@ -14,7 +14,7 @@ def test_config_is_idempotent_with_acks_all():
 
 def test_message_follows_the_contract():
     value = json.loads(complaint_message(complaint_id="c-1", text="Broken héllo", source="web",
-                                         submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
+                                         submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
     assert value == {"id": "c-1", "text": "Broken héllo", "source": "web",
                      "submitted_at": "2026-01-02T03:04:05+00:00"}
 

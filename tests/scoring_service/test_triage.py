@@ -8,7 +8,14 @@ import pytest
 
 from scoring_service import corpora, train
 from scoring_service.eval import complaint_quality, pearson, weighted_f1
-from scoring_service.triage import ARTEFACT_PATH, CATEGORIES, category_features, load_complaints, severity_signals, tokens
+from scoring_service.triage import (
+    ARTEFACT_PATH,
+    CATEGORIES,
+    category_features,
+    load_complaints,
+    severity_signals,
+    tokens,
+)
 from triage_core.priority import Policy, evaluate
 
 
@@ -36,7 +43,8 @@ def test_prediction_fields_and_priority_follow_the_shared_policy(triage_model):
     expected = evaluate(compound=p["compound"], signals=p["signals"], category=p["category"],
                         policy=Policy(version=0))
     assert p["priority"] == expected.priority
-    assert p["explanation"].startswith("Tone negative") and f"Model priority {p['priority']:g}/100 under the default policy." in p["explanation"]
+    assert p["explanation"].startswith("Tone negative")
+    assert f"Model priority {p['priority']:g}/100 under the default policy." in p["explanation"]
     assert set(p) >= {"compound", "neg", "neu", "pos", "label", "category", "signals", "priority", "explanation"}
 
 

@@ -51,7 +51,8 @@ def test_models_listing_gives_each_name_its_default_and_versions(client):
 
 @pytest.mark.parametrize("release", ["1.0.0", "2.0.0"])
 def test_a_version_answers_by_its_full_name_and_by_its_release(client, release):
-    (full,) = [x["version"] for x in served_versions(client, "triage")["versions"] if release_of(x["version"]) == release]
+    (full,) = [x["version"] for x in served_versions(client, "triage")["versions"]
+               if release_of(x["version"]) == release]
     assert "+" in full
     answers = [post(client, f"/v1/models/triage/versions/{given}:predict",
                     {"instances": [{"id": "c1", "text": COMPLAINT}]})
@@ -132,7 +133,7 @@ def test_versioned_calls_label_metrics_by_model_not_by_path(client):
     post(client, "/v1/models/triage/versions/1.0.0:predict", {"instances": [{"id": 1, "text": "ok"}]})
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "invented-" not in metrics
-    assert ('scoring_errors_total{endpoint="predict_version",error="%s"}' % v.ERR_UNKNOWN_VERSION) in metrics
+    assert f'scoring_errors_total{{endpoint="predict_version",error="{v.ERR_UNKNOWN_VERSION}"}}' in metrics
     assert 'scoring_requests_total{endpoint="predict_version",model="triage",status="200"}' in metrics
 
 

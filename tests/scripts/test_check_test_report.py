@@ -37,7 +37,8 @@ def test_a_report_that_meets_every_floor_passes(tmp_path):
 
 def test_a_skipped_test_fails_and_does_not_count(tmp_path):
     e2e = junit(tmp_path / "e2e.xml", [("tests.browser.test_staff_flow", "test_claim", None),
-                                       ("tests.browser.test_admin_screens", "test_policy", "/usr/bin/chromium not found")])
+                                       ("tests.browser.test_admin_screens", "test_policy",
+                                        "/usr/bin/chromium not found")])
     unit = junit(tmp_path / "unit.xml", [("tests.triage_app.test_api", "test_submit", None)])
     assert report_problems([unit, e2e], FLOORS) == [
         "skipped in CI: tests.browser.test_admin_screens::test_policy: /usr/bin/chromium not found",

@@ -2,7 +2,7 @@
 reads back exactly (escapes, NULLs, bytea, doubles bit for bit, UTC stamps)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ def test_copy_lines_read_back_exactly(pg):
               "j": ['{"fraud": ["tab\\there"]}', "{}", None]}
     back = copy_back(pg, columns, rows.copy_lines(columns, values))
     assert back[0][:5] == (AWKWARD, 0.1 + 0.2, 2**40, True, b"\x00\t\\\n\xff")
-    assert back[0][5] == stamp.replace(tzinfo=timezone.utc) and back[0][6] == {"fraud": ["tab\there"]}
+    assert back[0][5] == stamp.replace(tzinfo=UTC) and back[0][6] == {"fraud": ["tab\there"]}
     assert back[1] == (None, None, None, False, None, None, {})
     assert back[2][:5] == ("", -1e-300, 0, None, b"")
 
@@ -41,7 +41,7 @@ def test_copy_lines_read_back_exactly(pg):
 def test_aware_stamps_are_written_in_utc(pg):
     aware = pd.Series([pd.Timestamp("2026-01-02T05:04:05+02:00")])
     (row,) = copy_back(pg, [("at", "timestamptz")], rows.copy_lines([("at", "timestamptz")], {"at": aware}))
-    assert row[0] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert row[0] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def record(**overrides) -> dict:

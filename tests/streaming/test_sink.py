@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -47,7 +47,7 @@ def write(pg, batch: pd.DataFrame, *, batch_id=1, experiment=None, policy=None):
     return sink.write_batch_rows(pg, batch_id=batch_id, outcomes=rows.outcome_frame(batch, policy),
                                  experiment=experiment or sink.Experiment(3, [{"label": "A", "model": "vader",
                                                                                "weight": 100}]),
-                                 policy=policy, started_at=datetime.now(timezone.utc),
+                                 policy=policy, started_at=datetime.now(UTC),
                                  started_monotonic=time.monotonic(), notify_channel=CHANNEL)
 
 
@@ -183,7 +183,8 @@ def test_current_experiment_and_policy_are_the_highest_versions(pg):
     pg.execute("INSERT INTO triage_escalation_policy (version, escalate_at, negative_compound, weight_sentiment,"
                " weight_severity, weight_category, created_at) VALUES (4, 70, -0.8, 0.5, 0.4, 0.1, now())")
     experiment, policy = sink.current_experiment(pg), sink.current_policy(pg)
-    assert (experiment.version, [a["weight"] for a in experiment.arms], experiment.shadow_model) == (2, [80, 20], "triage")
+    weights = [a["weight"] for a in experiment.arms]
+    assert (experiment.version, weights, experiment.shadow_model) == (2, [80, 20], "triage")
     # Columns a row written before they existed gets from their database defaults: no
     # complaint weight, no minimum, no trigger, so such a policy ranks as it always did.
     assert policy == Policy(version=4, escalate_at=70, negative_compound=-0.8, weight_sentiment=0.5,

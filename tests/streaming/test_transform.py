@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -14,7 +14,7 @@ from triage_core import routing
 from triage_core.messages import MAX_TEXT_CHARS, classic_complaint_id
 
 TOPIC = "complaints"
-STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def record(value: bytes | None, *, partition: int = 0, offset: int = 0, key: bytes | None = None) -> tuple:

@@ -100,7 +100,8 @@ async def test_full_stack_uses_the_session_and_checks_the_origin():
 
     cookie = await database_sync_to_async(session_cookie)()
     good = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")])
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1:8000"),
+        (b"host", b"127.0.0.1:8000")])
     connected, _ = await good.connect()
     assert connected
     await good.disconnect()

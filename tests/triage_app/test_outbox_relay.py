@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from triage_app.management.commands import outbox_relay as relay
 from ingest.producer import ComplaintPublisher
 from tests.fakes import FakeProducer
+from triage_app.management.commands import outbox_relay as relay
 from triage_app.models import OutboxEntry
 from triage_app.services import complaint_submit
 

@@ -3,8 +3,8 @@ import threading
 
 import psycopg
 import pytest
-from channels.layers import get_channel_layer
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
@@ -84,7 +84,7 @@ def test_a_database_error_while_handling_costs_a_reconnect_not_the_listener(monk
     ready, stop, handled, thread = start_listener()
     db = settings.DATABASES["default"]
     try:
-        for attempt in range(2):
+        for _ in range(2):
             assert ready.wait(15)
             ready.clear()
             with psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],

@@ -131,7 +131,8 @@ def test_two_admins_saving_a_policy_at_once_both_get_a_version(admin_user):
     def save(escalate_at):
         try:
             barrier.wait()
-            outcomes.append(services.policy_create(by=admin_user, values={**POLICY, "escalate_at": escalate_at}).version)
+            saved = services.policy_create(by=admin_user, values={**POLICY, "escalate_at": escalate_at})
+            outcomes.append(saved.version)
         except Exception as exc:  # the test reports what went wrong instead of hanging
             outcomes.append(repr(exc))
         finally:
@@ -201,7 +202,8 @@ def test_experiment_versions_and_audit(admin_user):
     experiment = services.experiment_create(by=admin_user, arms=arms, shadow_model="")
     assert experiment.version == SEEDED_VERSIONS + 1 and experiment.arms == arms and experiment.shadow_model is None
     audit = AuditLog.objects.get(action="experiment.create")
-    assert audit.old["arms"] == [{"label": "A", "model": "triage", "weight": 100}] and audit.old["shadow_model"] == "vader"
+    assert audit.old["arms"] == [{"label": "A", "model": "triage", "weight": 100}]
+    assert audit.old["shadow_model"] == "vader"
     assert audit.new["arms"] == arms
 
 

@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 XSS = '<script>alert("x")</script><img src=x onerror="alert(1)">'
 
 
-def test_form_submission_redirects_to_tracking_page_with_code(client, django_capture_on_commit_callbacks, fake_producer):
+def test_form_submission_redirects_to_tracking_page_with_code(client, django_capture_on_commit_callbacks,
+                                                              fake_producer):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/", {"text": "My refund never arrived after 3 weeks.", "email": ""})
     assert response.status_code == 302

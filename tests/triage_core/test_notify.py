@@ -31,5 +31,5 @@ def test_a_payload_it_did_not_write_is_refused_with_a_reason():
         notify.complaint_ids("{")
     with pytest.raises(notify.PayloadInvalid, match="no ids list"):
         notify.complaint_ids('{"ids": "x"}')
-    assert notify.complaint_ids('{"ids": ["not-a-uuid", "%s"]}' % uuid.UUID(int=1, version=4)) == (
+    assert notify.complaint_ids(f'{{"ids": ["not-a-uuid", "{uuid.UUID(int=1, version=4)}"]}}') == (
         [str(uuid.UUID(int=1, version=4))], 1)

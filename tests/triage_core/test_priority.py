@@ -11,7 +11,13 @@ from __future__ import annotations
 import pytest
 
 from triage_core.priority import (
-    LANGUAGE_UNSUPPORTED, POLICY_FIELDS, Policy, escalation_reasons, evaluate, needs_person, policy_from_values,
+    LANGUAGE_UNSUPPORTED,
+    POLICY_FIELDS,
+    Policy,
+    escalation_reasons,
+    evaluate,
+    needs_person,
+    policy_from_values,
 )
 
 DEFAULT = Policy(version=1)
