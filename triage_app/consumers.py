@@ -1,25 +1,63 @@
-"""WebSocket adapter of the live queue: staff join one group, each event is forwarded."""
+"""WebSocket adapter of the live queue: staff join one group, each event is forwarded.
+
+A socket lives no longer than its user's right to it: each socket also joins its user's
+group, which logging out or losing staff rights tells to close (triage_app.signals), and
+before forwarding an event a socket re-checks, at most every SESSION_RECHECK_S, that its
+session still exists and its user is still active staff (what a missed message or an
+expired session would otherwise leave open).
+"""
 from __future__ import annotations
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+import time
 
-from triage_app.live import STAFF_QUEUE_GROUP
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
+
+from triage_app.live import STAFF_QUEUE_GROUP, user_group
 from triage_app.selectors import user_is_staff
 
 # Application close code for "not allowed" (4000-4999 are free for applications).
 CLOSE_FORBIDDEN = 4403
+SESSION_RECHECK_S = 30.0
+
+
+def still_allowed(user_id, session: SessionBase | None) -> bool:
+    """The user is still active staff and, for a session socket, the session still exists."""
+    if session is not None and session.session_key and not session.exists(session.session_key):
+        return False
+    return get_user_model().objects.filter(pk=user_id, is_active=True, is_staff=True).exists()
 
 
 class QueueConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        if not user_is_staff(self.scope.get("user")):
+        user = self.scope.get("user")
+        if not user_is_staff(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.user_id = user.pk
+        self.checked_at = time.monotonic()
         await self.channel_layer.group_add(STAFF_QUEUE_GROUP, self.channel_name)
+        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(STAFF_QUEUE_GROUP, self.channel_name)
+        if hasattr(self, "user_id"):
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+
+    async def allowed(self) -> bool:
+        if time.monotonic() - self.checked_at < SESSION_RECHECK_S:
+            return True
+        self.checked_at = time.monotonic()
+        if await database_sync_to_async(still_allowed)(self.user_id, self.scope.get("session")):
+            return True
+        await self.close(code=CLOSE_FORBIDDEN)
+        return False
+
+    async def session_revoked(self, event: dict) -> None:
+        await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content, **kwargs) -> None:
         # Actions go through the HTTP API (CSRF, row locks, one code path); the socket
@@ -28,7 +66,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def queue_items(self, event: dict) -> None:
-        await self.send_json({"type": "items", "items": event["items"]})
+        if await self.allowed():
+            await self.send_json({"type": "items", "items": event["items"]})
 
     async def queue_refresh(self, event: dict) -> None:
-        await self.send_json({"type": "refresh"})
+        if await self.allowed():
+            await self.send_json({"type": "refresh"})

@@ -22,14 +22,26 @@ STAFF_QUEUE_GROUP = "staff_queue"
 PUSH_CHUNK = 100
 
 
-def _send(event: dict) -> None:
+def user_group(user_id) -> str:
+    """The group of one staff member's open sockets (all their tabs)."""
+    return f"staff_user_{user_id}"
+
+
+def _send(event: dict, group: str = STAFF_QUEUE_GROUP) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(STAFF_QUEUE_GROUP, event)
+        async_to_sync(layer.group_send)(group, event)
     except Exception:
         log.exception("live push %s failed; dashboards will catch up on reconnect", event.get("type"))
+
+
+def sockets_close(*, user_id) -> None:
+    """Close every live-queue socket of this user (logged out, or no longer staff).
+    Best effort like every push: a socket the message misses closes at its next
+    session check (consumers.SESSION_RECHECK_S)."""
+    _send({"type": "session.revoked"}, group=user_group(user_id))
 
 
 def queue_push_items(*, complaint_ids: Sequence) -> int:

@@ -114,3 +114,66 @@ async def test_full_stack_uses_the_session_and_checks_the_origin():
     anonymous = WebsocketCommunicator(application, "/ws/queue/", headers=[(b"origin", b"http://localhost:8000")])
     connected, code = await anonymous.connect()
     assert not connected and code == CLOSE_FORBIDDEN
+
+
+async def session_socket(username: str):
+    """A socket through the whole ASGI stack (session cookie, origin check) and the
+    logged-in test client that owns the session."""
+    def login():
+        staff(username)
+        client = Client()
+        assert client.login(username=username, password="pw-12345-x")
+        return client
+
+    client = await database_sync_to_async(login)()
+    socket = WebsocketCommunicator(application, "/ws/queue/", headers=[
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        (b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")])
+    connected, _ = await socket.connect()
+    assert connected
+    return socket, client
+
+
+async def test_a_socket_closes_when_its_user_logs_out():
+    """Mutant tried: the user_logged_out receiver removed from triage_app.signals -> the
+    socket stayed open and this test timed out waiting for the close."""
+    socket, client = await session_socket("erin")
+    other, _ = await session_socket("frank")
+    await database_sync_to_async(client.logout)()
+    assert await socket.receive_output(timeout=RECEIVE_TIMEOUT_S) == {"type": "websocket.close",
+                                                                       "code": CLOSE_FORBIDDEN}
+    await database_sync_to_async(live.queue_push_refresh)()
+    assert await other.receive_json_from(timeout=RECEIVE_TIMEOUT_S) == {"type": "refresh"}
+    await other.disconnect()
+
+
+async def test_a_socket_closes_when_its_user_loses_staff_rights():
+    """Mutant tried: signals._user_saved closing only on deactivation (is_active), not
+    on is_staff -> the demoted user's socket stayed open and the test failed."""
+    user = await database_sync_to_async(staff)("gina")
+    socket, connected, _ = await connect(user)
+    assert connected
+
+    def demote():
+        user.is_staff = False
+        user.save()
+
+    await database_sync_to_async(demote)()
+    assert await socket.receive_output(timeout=RECEIVE_TIMEOUT_S) == {"type": "websocket.close",
+                                                                       "code": CLOSE_FORBIDDEN}
+
+
+async def test_a_socket_whose_session_is_gone_closes_at_its_next_check(monkeypatch):
+    """No message reaches it (the session simply expired or was deleted): the periodic
+    check closes it before it forwards anything. Mutant tried: still_allowed ignoring
+    the session -> the refresh was forwarded and the test failed."""
+    from django.contrib.sessions.models import Session
+
+    from triage_app import consumers
+
+    socket, _ = await session_socket("hank")
+    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    monkeypatch.setattr(consumers, "SESSION_RECHECK_S", 0.0)
+    await database_sync_to_async(live.queue_push_refresh)()
+    assert await socket.receive_output(timeout=RECEIVE_TIMEOUT_S) == {"type": "websocket.close",
+                                                                       "code": CLOSE_FORBIDDEN}
