@@ -73,3 +73,71 @@ def test_pause_after_commit_reports_the_batch_and_waits_until_its_file_goes(monk
     (run_dir / job.PAUSE_AFTER_COMMIT_FILE).unlink()
     pausing.join(timeout=30)
     assert not pausing.is_alive() and not paused.exists()
+
+
+class FakeClock:
+    """job.time for the restart loop: sleeping advances the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeQuery:
+    """A streaming query that fails after running `runs_for` seconds, or stops the job."""
+
+    def __init__(self, clock: FakeClock, runs_for: float | None, stop) -> None:
+        self.clock, self.runs_for, self.stop_job = clock, runs_for, stop
+        self.stopped = False
+
+    def awaitTermination(self, timeout: float) -> bool:
+        from pyspark.errors import StreamingQueryException
+
+        if self.runs_for is None:  # the last query: SIGTERM arrives while it runs
+            self.stop_job()
+            return False
+        self.clock.now += self.runs_for
+        raise StreamingQueryException(message="scoring service unavailable")
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_a_failed_query_restarts_with_a_doubling_backoff_reset_after_a_healthy_run(monkeypatch, caplog):
+    """Queries fail after 5 s, 5 s, 5 s, then after a healthy 10 minutes, then once more;
+    the pauses before restarting are 1, 2, 4, then 1 again (the healthy run reset it),
+    then 2; the sixth query is stopped by SIGTERM and the loop ends. Mutant tried: the
+    reset after a healthy run removed -> the fourth pause was 8 s and the test failed."""
+    import logging
+    import signal as signal_module
+
+    clock = FakeClock()
+    handlers = {}
+    monkeypatch.setattr(job, "time", clock)
+    monkeypatch.setattr(job.signal, "signal", lambda signum, handler: handlers.__setitem__(signum, handler))
+    monkeypatch.setattr(job, "build_spark", lambda settings: type("Spark", (), {"stop": lambda self: None})())
+    monkeypatch.setattr(job, "mark_ready", lambda: None)
+    plan = [5.0, 5.0, 5.0, 600.0, 5.0, None]
+    started = []
+
+    def sigterm() -> None:
+        handlers[signal_module.SIGTERM](signal_module.SIGTERM, None)
+
+    def start_query(spark, settings):
+        query = FakeQuery(clock, plan[len(started)], sigterm)
+        started.append(query)
+        return query
+
+    monkeypatch.setattr(job, "start_query", start_query)
+    with caplog.at_level(logging.ERROR, logger="streaming.job"):
+        assert job.run(job.JobSettings.from_env()) == 0
+    pauses = [record.args[0] for record in caplog.records if "restarting from the checkpoint" in record.msg]
+    assert pauses == [1.0, 2.0, 4.0, 1.0, 2.0]
+    assert len(started) == 6 and started[-1].stopped
+    assert all("scoring service unavailable" in record.args[1] for record in caplog.records
+               if "restarting from the checkpoint" in record.msg)
