@@ -22,6 +22,18 @@ from triage_core.priority import Policy
 A_ID = "6f1c2a8e-3b7d-4e59-9a0c-1d2e3f405162"
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """Keep-alive HTTP/1.1, no access log, the JSON body at hand."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def json_body(self):
+        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
+
 class StagedService:
     """Answers /v1/models/<m>:predict like the contract; can fail the first N calls."""
 
@@ -32,14 +44,9 @@ class StagedService:
         self.reject_texts: set[str] = set()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = self.json_body()
                 model = self.path.split("/v1/models/", 1)[1].split(":", 1)[0]
                 outer.requests.append({"model": model, "n": len(body["instances"]),
                                        "auth": self.headers.get("Authorization"),
@@ -245,14 +252,9 @@ class ScriptedService:
         self._lock = threading.Lock()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = self.json_body()
                 ids = [inst["id"] for inst in body["instances"]]
                 with outer._lock:
                     outer.requests.append(ids)
