@@ -83,7 +83,7 @@ def stream_idle() -> bool:
     return last("offsets") == last("commits")
 
 
-def _admin_shell(script: str) -> str:
+def admin_shell(script: str) -> str:
     """Runs `script` in `manage.py shell` against the test stack's database; its stdout."""
     result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
@@ -95,7 +95,7 @@ def set_experiment(arms: list[dict], shadow_model: str | None = None) -> int:
     """Appends an experiment version as the admin screens do (services.experiment_create,
     validated and audited, by the stack's `admin`); returns its version."""
     payload = json.dumps({"arms": arms, "shadow_model": shadow_model or ""})
-    out = _admin_shell(
+    out = admin_shell(
         "import json; from django.contrib.auth import get_user_model; from triage_app import services; "
         f"values = json.loads({payload!r}); "
         "admin = get_user_model().objects.get(username='admin'); "
@@ -105,7 +105,7 @@ def set_experiment(arms: list[dict], shadow_model: str | None = None) -> int:
 
 def restore_experiment(version: int) -> int:
     """Serves an earlier version's split again (services.experiment_restore, audited)."""
-    out = _admin_shell(
+    out = admin_shell(
         "from django.contrib.auth import get_user_model; from triage_app import services; "
         "admin = get_user_model().objects.get(username='admin'); "
         f"print(services.experiment_restore(by=admin, version={int(version)}).version)")
