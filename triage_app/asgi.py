@@ -9,7 +9,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from triage_app.consumers import QueueConsumer  # noqa: E402
@@ -18,5 +19,6 @@ websocket_urlpatterns = [path("ws/queue/", QueueConsumer.as_asgi())]
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    # Full origins: scheme, host and port (settings.TRIAGE_WS_ORIGINS), not the host alone.
+    "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), settings.TRIAGE_WS_ORIGINS),
 })

@@ -6,6 +6,8 @@ Environment (besides the addresses in docs/contracts.md):
   key and a non-debug local run generates one into var/django_secret_key (0600), so
   `make up` works on a fresh machine without a secret ever living in the code.
 - TRIAGE_ALLOWED_HOSTS: extra comma-separated host names (127.0.0.1 and localhost always).
+- TRIAGE_WS_ORIGINS: comma-separated full origins allowed to open the live-queue socket
+  (default http://127.0.0.1:<TRIAGE_WEB_PORT> and http://localhost:<TRIAGE_WEB_PORT>).
 - TRIAGE_CHANNEL_LAYER: "redis" (default) or "memory" (tests on one process).
 - TRIAGE_CACHE: "redis" (default, shared by every ASGI worker) or "locmem".
 - TRIAGE_SUBMIT_RATE: public submissions per client, "<count>/<seconds>" (default 300/60),
@@ -46,6 +48,12 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
     h.strip() for h in env("TRIAGE_ALLOWED_HOSTS", "").split(",") if h.strip()
 ]
+# Full origins (scheme, host and port) a live-queue WebSocket may be opened from: by
+# default the web server's own address. Behind a proxy: TRIAGE_WS_ORIGINS, e.g.
+# "https://triage.example.com". A page on another port of the same host is another site.
+_WEB_PORT = env_int("TRIAGE_WEB_PORT", 8000)
+TRIAGE_WS_ORIGINS = [o.strip() for o in env(
+    "TRIAGE_WS_ORIGINS", f"http://127.0.0.1:{_WEB_PORT},http://localhost:{_WEB_PORT}").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "daphne",

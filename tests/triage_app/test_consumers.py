@@ -2,6 +2,7 @@
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
@@ -16,6 +17,9 @@ from triage_app.management.commands.score_listener import scored_notification_ha
 # How long a test waits for a message it expects: generous for a 2-core machine shared
 # with Spark; it only delays a failing test, never a passing one.
 RECEIVE_TIMEOUT_S = 30
+# The web server's own origin, as the settings allow it (TRIAGE_WEB_PORT differs under `make test`).
+ORIGIN = settings.TRIAGE_WS_ORIGINS[0].encode()
+HOST = ORIGIN.split(b"://", 1)[1]
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -100,18 +104,18 @@ async def test_full_stack_uses_the_session_and_checks_the_origin():
 
     cookie = await database_sync_to_async(session_cookie)()
     good = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1:8000"),
-        (b"host", b"127.0.0.1:8000")])
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", ORIGIN),
+        (b"host", HOST)])
     connected, _ = await good.connect()
     assert connected
     await good.disconnect()
 
     foreign = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://evil.example"), (b"host", b"127.0.0.1:8000")])
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://evil.example"), (b"host", HOST)])
     connected, _ = await foreign.connect()
     assert not connected
 
-    anonymous = WebsocketCommunicator(application, "/ws/queue/", headers=[(b"origin", b"http://localhost:8000")])
+    anonymous = WebsocketCommunicator(application, "/ws/queue/", headers=[(b"origin", ORIGIN)])
     connected, code = await anonymous.connect()
     assert not connected and code == CLOSE_FORBIDDEN
 
@@ -128,7 +132,7 @@ async def session_socket(username: str):
     client = await database_sync_to_async(login)()
     socket = WebsocketCommunicator(application, "/ws/queue/", headers=[
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-        (b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")])
+        (b"origin", ORIGIN), (b"host", HOST)])
     connected, _ = await socket.connect()
     assert connected
     return socket, client
@@ -177,3 +181,21 @@ async def test_a_socket_whose_session_is_gone_closes_at_its_next_check(monkeypat
     await database_sync_to_async(live.queue_push_refresh)()
     assert await socket.receive_output(timeout=RECEIVE_TIMEOUT_S) == {"type": "websocket.close",
                                                                        "code": CLOSE_FORBIDDEN}
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:9999", "https://127.0.0.1", "http://127.0.0.1"])
+async def test_an_origin_on_another_port_or_scheme_of_the_same_host_is_refused(origin):
+    """The origin check compares scheme, host and port (settings.TRIAGE_WS_ORIGINS).
+    Mutant tried: channels' AllowedHostsOriginValidator back in asgi.py (host only) ->
+    all three origins were accepted and the test failed."""
+    def session_cookie():
+        staff("ivan")
+        client = Client()
+        assert client.login(username="ivan", password="pw-12345-x")
+        return client.cookies["sessionid"].value
+
+    cookie = await database_sync_to_async(session_cookie)()
+    socket = WebsocketCommunicator(application, "/ws/queue/", headers=[
+        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", origin.encode()), (b"host", HOST)])
+    connected, _ = await socket.connect()
+    assert not connected
