@@ -24,6 +24,7 @@ BODY_WRONG_MEDIA_TYPE = "Send the complaint as JSON with Content-Type: applicati
 RATE_LIMITED = "Too many complaints from your address. Please wait {seconds} seconds and try again."
 TRACKING_NOT_FOUND = "No complaint has this tracking code."
 NOT_FOUND = "Not found."
+PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id has one."
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
 QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."

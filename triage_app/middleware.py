@@ -1,5 +1,10 @@
-"""An unreachable database is an outage, not a bug: answer 503 with a message that says
-nothing was saved, instead of Django's 500 page. The error is still logged in full."""
+"""Requests that would fail deep down, answered at the door.
+
+- An unreachable database is an outage, not a bug: answer 503 with a message that says
+  nothing was saved, instead of Django's 500 page. The error is still logged in full.
+- A NUL in the path (`/track/%00/`) can never name a complaint, and Postgres refuses it
+  in a query: 400 before any view looks it up.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,7 +12,7 @@ import logging
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from triage_app.errors import SERVICE_UNAVAILABLE
+from triage_app.errors import PATH_UNSTORABLE, SERVICE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 30
@@ -24,9 +29,22 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         log.error("database unavailable while serving %s %s", request.method, request.path, exc_info=exception)
-        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-            response = JsonResponse({"detail": SERVICE_UNAVAILABLE}, status=503)
-        else:
-            response = HttpResponse(SERVICE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        response = _refusal(request, SERVICE_UNAVAILABLE, 503)
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response
+
+
+def _refusal(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class UnstorablePathMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return _refusal(request, PATH_UNSTORABLE, 400)
+        return self.get_response(request)

@@ -1,4 +1,5 @@
-"""A database outage answers 503 saying nothing was saved, never a 500."""
+"""At the door: a database outage answers 503 saying nothing was saved, a NUL in the
+path 400, never a 500."""
 import pytest
 from django.db import OperationalError
 
@@ -37,3 +38,16 @@ def test_other_errors_are_not_disguised_as_outages(client, monkeypatch):
     client.raise_request_exception = True
     with pytest.raises(ValueError):
         client.post("/api/complaints/", {"text": "The parcel never arrived at all."}, content_type="application/json")
+
+
+@pytest.mark.parametrize("path, json", [("/track/%00/", False), ("/track/a%00b/", False),
+                                        ("/api/complaints/%00/", True), ("/staff/complaints/%00/", False)])
+def test_a_nul_in_the_path_is_a_400_naming_it(client, path, json):
+    """Mutant tried: UnstorablePathMiddleware left out of MIDDLEWARE -> /track/%00/ and
+    /api/complaints/%00/ raised Postgres' DataError (a 500) and the test failed."""
+    response = client.get(path)
+    assert response.status_code == 400
+    if json:
+        assert response.json() == {"detail": errors.PATH_UNSTORABLE}
+    else:
+        assert response.content.decode() == errors.PATH_UNSTORABLE
