@@ -41,10 +41,15 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-def client_address(request) -> str:
+def client_ip(request) -> str | None:
     # daphne puts the peer address in REMOTE_ADDR; behind a proxy run daphne with
     # --proxy-headers so this is the client, not the proxy.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def client_address(request) -> str:
+    """The client for rate limits: its address, or "unknown" (one shared bucket)."""
+    return client_ip(request) or "unknown"
 
 
 def submission_retry_after(request) -> int:

@@ -16,6 +16,7 @@ Environment (besides the addresses in docs/contracts.md):
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
+    "axes",
     "triage_app",
 ]
 
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "triage_app.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "triage_app.urls"
@@ -177,6 +181,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# Password guessing (django-axes): the staff login and the admin login both go through
+# Django's authenticate(), which axes watches. After AXES_FAILURE_LIMIT failures for one
+# account, or from one client address, that account or address is locked for the cool-off,
+# whatever password comes next; every failure is logged (AccessFailureLog, in the admin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("TRIAGE_LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, per client
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TRIAGE_LOGIN_LOCK_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client address as the rest of the product reads it (daphne's REMOTE_ADDR).
+AXES_CLIENT_IP_CALLABLE = "triage_app.api.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LOGIN_REDIRECT_URL = "staff-queue"
 LOGOUT_REDIRECT_URL = "login"
 

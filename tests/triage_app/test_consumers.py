@@ -99,7 +99,7 @@ async def test_full_stack_uses_the_session_and_checks_the_origin():
     def session_cookie():
         staff("dana")
         client = Client()
-        assert client.login(username="dana", password="pw-12345-x")
+        client.force_login(get_user_model().objects.get(username="dana"))
         return client.cookies["sessionid"].value
 
     cookie = await database_sync_to_async(session_cookie)()
@@ -126,7 +126,7 @@ async def session_socket(username: str):
     def login():
         staff(username)
         client = Client()
-        assert client.login(username=username, password="pw-12345-x")
+        client.force_login(get_user_model().objects.get(username=username))
         return client
 
     client = await database_sync_to_async(login)()
@@ -191,7 +191,7 @@ async def test_an_origin_on_another_port_or_scheme_of_the_same_host_is_refused(o
     def session_cookie():
         staff("ivan")
         client = Client()
-        assert client.login(username="ivan", password="pw-12345-x")
+        client.force_login(get_user_model().objects.get(username="ivan"))
         return client.cookies["sessionid"].value
 
     cookie = await database_sync_to_async(session_cookie)()
