@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 import uuid
 
 MIN_TEXT_CHARS = 10
@@ -63,13 +64,24 @@ def text_storable(text: str) -> bool:
     return "\x00" not in text and text_encodable(text)
 
 
+def visible_chars(text: str) -> int:
+    """Characters that take up room on the screen: all but control and format characters
+    (zero-width space and joiners, the BOM, direction marks: Unicode categories Cc, Cf).
+    A space between words counts, as a person counting characters would count it."""
+    return sum(1 for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def text_problem(text: str, *, min_chars: int = MIN_TEXT_CHARS) -> str | None:
-    """The problem with an already-trimmed complaint text, or None when it is fine."""
+    """The problem with an already-trimmed complaint text, or None when it is fine.
+    The minimum counts visible characters, so ten zero-width spaces are no complaint;
+    the maximum counts every character (what is stored)."""
     if not text:
         return TEXT_EMPTY
     if not text_storable(text):
         return TEXT_UNSTORABLE
-    if len(text) < min_chars:
+    if visible_chars(text) == 0:
+        return TEXT_EMPTY
+    if len(text) < min_chars or visible_chars(text) < min_chars:
         return TEXT_TOO_SHORT
     if len(text) > MAX_TEXT_CHARS:
         return TEXT_TOO_LONG
