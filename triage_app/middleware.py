@@ -4,6 +4,9 @@
   nothing was saved, instead of Django's 500 page. The error is still logged in full.
 - A NUL in the path (`/track/%00/`) can never name a complaint, and Postgres refuses it
   in a query: 400 before any view looks it up.
+- Pages and answers with personal data (a customer's tracking page, the staff screens
+  and APIs, the admin) are `Cache-Control: no-store, private`: no shared proxy and no
+  browser cache keeps a complaint's text.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 
 from triage_app.errors import PATH_UNSTORABLE, SERVICE_UNAVAILABLE
 
@@ -48,3 +52,18 @@ class UnstorablePathMiddleware:
         if "\x00" in request.path:
             return _refusal(request, PATH_UNSTORABLE, 400)
         return self.get_response(request)
+
+
+# Every path that shows a complaint, a customer's address or staff data.
+PRIVATE_PREFIXES = ("/track/", "/api/complaints/", "/api/queue/", "/api/staff/", "/staff/", "/manage/", "/admin/")
+
+
+class PrivatePagesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(PRIVATE_PREFIXES):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -51,3 +51,20 @@ def test_a_nul_in_the_path_is_a_400_naming_it(client, path, json):
         assert response.json() == {"detail": errors.PATH_UNSTORABLE}
     else:
         assert response.content.decode() == errors.PATH_UNSTORABLE
+
+
+def test_pages_with_personal_data_are_never_stored_by_a_cache(client, django_user_model):
+    """Mutant tried: PrivatePagesMiddleware left out of MIDDLEWARE -> the tracking page and
+    the APIs had no Cache-Control and the test failed."""
+    from tests.triage_app.factories import complaint_make
+
+    complaint = complaint_make()
+    client.force_login(django_user_model.objects.create_user(username="sam", password="pw-x-12345", is_staff=True))
+    for path in [f"/track/{complaint.tracking_code}/", f"/api/complaints/{complaint.tracking_code}/",
+                 "/api/queue/", f"/api/staff/complaints/{complaint.id}/", f"/staff/complaints/{complaint.id}/",
+                 "/staff/"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= directives, path
+    assert "no-store" not in client.get("/").get("Cache-Control", "")  # the empty form is not private
