@@ -24,6 +24,7 @@ BODY_WRONG_MEDIA_TYPE = "Send the complaint as JSON with Content-Type: applicati
 RATE_LIMITED = "Too many complaints from your address. Please wait {seconds} seconds and try again."
 TRACKING_NOT_FOUND = "No complaint has this tracking code."
 NOT_FOUND = "Not found."
+BODY_TOO_LARGE = "The request body is too large: at most {kib} KiB (a complaint is at most 5,000 characters)."
 PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id has one."
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."

@@ -4,6 +4,9 @@
   nothing was saved, instead of Django's 500 page. The error is still logged in full.
 - A NUL in the path (`/track/%00/`) can never name a complaint, and Postgres refuses it
   in a query: 400 before any view looks it up.
+- A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is 413 before anything reads it (a 10 MB
+  body was parsed); one that says no length and grows past it fails where Django reads
+  it, answered 413 the same way.
 - Pages and answers with personal data (a customer's tracking page, the staff screens
   and APIs, the admin) are `Cache-Control: no-store, private`: no shared proxy and no
   browser cache keeps a complaint's text.
@@ -12,11 +15,13 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 
-from triage_app.errors import PATH_UNSTORABLE, SERVICE_UNAVAILABLE
+from triage_app.errors import BODY_TOO_LARGE, PATH_UNSTORABLE, SERVICE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 30
@@ -67,3 +72,24 @@ class PrivatePagesMiddleware:
         if request.path.startswith(PRIVATE_PREFIXES):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+def body_too_large(request: HttpRequest) -> HttpResponse:
+    return _refusal(request, BODY_TOO_LARGE.format(kib=settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024), 413)
+
+
+class BodyTooLargeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return body_too_large(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return body_too_large(request) if isinstance(exception, RequestDataTooBig) else None

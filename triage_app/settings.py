@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "triage_app.middleware.UnstorablePathMiddleware",
+    "triage_app.middleware.BodyTooLargeMiddleware",
     "triage_app.middleware.PrivatePagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +91,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "triage_app.urls"
+# The largest body a request may have: a 5,000-character complaint written entirely as
+# JSON escapes is ~30 KiB. Larger is answered 413 before it is read (middleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 ASGI_APPLICATION = "triage_app.asgi.application"
 
 TEMPLATES = [

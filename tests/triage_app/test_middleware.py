@@ -68,3 +68,30 @@ def test_pages_with_personal_data_are_never_stored_by_a_cache(client, django_use
         directives = {d.strip() for d in response["Cache-Control"].split(",")}
         assert {"no-store", "private"} <= directives, path
     assert "no-store" not in client.get("/").get("Cache-Control", "")  # the empty form is not private
+
+
+@pytest.mark.parametrize("path", ["/api/complaints/", "/"])
+def test_a_body_over_the_limit_is_a_413_before_it_is_read(client, path, monkeypatch):
+    """A 10 MB body was parsed before. Mutant tried: BodyTooLargeMiddleware left out ->
+    Django's own refusal was a 400 and the test failed."""
+    def never(**kwargs):
+        raise AssertionError("the body was read and validated")
+
+    monkeypatch.setattr("triage_app.api.complaint_input_validate", never)
+    monkeypatch.setattr("triage_app.views.complaint_input_validate", never)
+    body = "x" * (10 * 1024 * 1024)
+    response = client.post(path, data=body, content_type="application/json" if path.startswith("/api/")
+                           else "application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    expected = errors.BODY_TOO_LARGE.format(kib=64)
+    assert (response.json()["detail"] if path.startswith("/api/") else response.content.decode()) == expected
+
+
+def test_a_complaint_at_the_maximum_length_in_json_escapes_is_still_accepted(client, settings):
+    import json
+
+    settings.TRIAGE_SUBMIT_RATE = (0, 60)
+    body = json.dumps({"text": "é" * 5000}, ensure_ascii=True)  # \\u00e9 each: 30 kB
+    assert len(body) > 30_000
+    response = client.post("/api/complaints/", data=body, content_type="application/json")
+    assert response.status_code == 201, response.content
