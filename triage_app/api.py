@@ -5,7 +5,7 @@ Views validate, call a service or selector, and shape the answer; nothing else.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -16,7 +16,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from triage_app import errors, selectors, services
 from triage_app.errors import ActionRefused, InvalidInput
-from triage_app.middleware import body_too_large
 from triage_app.models import Complaint
 from triage_app.ratelimit import rate_limit_hit
 from triage_app.serializers import QueueItemOut
@@ -33,8 +32,6 @@ def exception_handler(exc, context):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ActionRefused):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, RequestDataTooBig):
-        return body_too_large(context["request"])
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": errors.NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.ParseError):
