@@ -80,6 +80,8 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
            # No Kafka in these tests: the outbox keeps the messages, the producer gives up fast.
            "TRIAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}", "TRIAGE_KAFKA_MESSAGE_TIMEOUT_MS": "1000",
            "TRIAGE_SCORING_URL": f"http://127.0.0.1:{free_port()}",
+           # The socket's allowed origins follow the web port (settings.TRIAGE_WS_ORIGINS).
+           "TRIAGE_WEB_PORT": str(port),
            "PYTHONUNBUFFERED": "1"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     logs = {name: open(ARTIFACTS / f"{name}.log", "w") for name in ("daphne", "listener")}
