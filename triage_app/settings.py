@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "triage_app.middleware.UnstorablePathMiddleware",
     "triage_app.middleware.BodyTooLargeMiddleware",
     "triage_app.middleware.PrivatePagesMiddleware",
+    "triage_app.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

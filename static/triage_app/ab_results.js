@@ -1,6 +1,9 @@
 // Charts of the A/B results page (Chart.js from npm, served from static/vendor).
 (function () {
   "use strict";
+  // Choosing a version shows it (no inline handler: the CSP allows scripts from files only).
+  const select = document.getElementById("experiment-select");
+  if (select) select.addEventListener("change", () => select.form.submit());
   const data = JSON.parse(document.getElementById("ab-data").textContent);
   if (typeof Chart === "undefined") return;
   const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];

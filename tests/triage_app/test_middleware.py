@@ -95,3 +95,29 @@ def test_a_complaint_at_the_maximum_length_in_json_escapes_is_still_accepted(cli
     assert len(body) > 30_000
     response = client.post("/api/complaints/", data=body, content_type="application/json")
     assert response.status_code == 201, response.content
+
+
+def test_every_answer_has_a_strict_csp_and_a_permissions_policy(client, settings):
+    """Mutant tried: SecurityHeadersMiddleware left out of MIDDLEWARE -> no header, failed."""
+    for path in ["/", "/accounts/login/", "/api/schema/", "/track/nope/"]:
+        response = client.get(path)
+        policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+        assert policy["script-src"] == "'self'", path
+        assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'", path
+        origin = settings.TRIAGE_WS_ORIGINS[0].replace("http://", "ws://")
+        assert origin in policy["connect-src"].split(), path
+        assert "camera=()" in response["Permissions-Policy"], path
+
+
+def test_no_template_has_inline_script_or_event_handlers():
+    """What the CSP would block in a browser: inline <script> code and on* attributes
+    (json_script data blocks are not code)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+\s*=", text), template
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag, (template, tag)
