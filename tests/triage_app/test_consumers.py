@@ -95,24 +95,29 @@ async def test_refresh_event_is_forwarded_and_ping_answered():
     await communicator.disconnect()
 
 
-async def test_full_stack_uses_the_session_and_checks_the_origin():
-    def session_cookie():
-        staff("dana")
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="dana"))
-        return client.cookies["sessionid"].value
+def logged_in(username: str) -> Client:
+    """A test client holding a staff member's session (the user is created)."""
+    staff(username)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
 
-    cookie = await database_sync_to_async(session_cookie)()
-    good = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", ORIGIN),
+
+def through_the_stack(client: Client, origin: bytes = ORIGIN) -> WebsocketCommunicator:
+    """A socket through the whole ASGI stack (session cookie, origin check)."""
+    return WebsocketCommunicator(application, "/ws/queue/", headers=[
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), (b"origin", origin),
         (b"host", HOST)])
+
+
+async def test_full_stack_uses_the_session_and_checks_the_origin():
+    client = await database_sync_to_async(logged_in)("dana")
+    good = through_the_stack(client)
     connected, _ = await good.connect()
     assert connected
     await good.disconnect()
 
-    foreign = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://evil.example"), (b"host", HOST)])
-    connected, _ = await foreign.connect()
+    connected, _ = await through_the_stack(client, b"http://evil.example").connect()
     assert not connected
 
     anonymous = WebsocketCommunicator(application, "/ws/queue/", headers=[(b"origin", ORIGIN)])
@@ -121,18 +126,10 @@ async def test_full_stack_uses_the_session_and_checks_the_origin():
 
 
 async def session_socket(username: str):
-    """A socket through the whole ASGI stack (session cookie, origin check) and the
-    logged-in test client that owns the session."""
-    def login():
-        staff(username)
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=username))
-        return client
-
-    client = await database_sync_to_async(login)()
-    socket = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
-        (b"origin", ORIGIN), (b"host", HOST)])
+    """A connected socket through the whole ASGI stack and the test client that owns its
+    session."""
+    client = await database_sync_to_async(logged_in)(username)
+    socket = through_the_stack(client)
     connected, _ = await socket.connect()
     assert connected
     return socket, client
@@ -188,14 +185,6 @@ async def test_an_origin_on_another_port_or_scheme_of_the_same_host_is_refused(o
     """The origin check compares scheme, host and port (settings.TRIAGE_WS_ORIGINS).
     Mutant tried: channels' AllowedHostsOriginValidator back in asgi.py (host only) ->
     all three origins were accepted and the test failed."""
-    def session_cookie():
-        staff("ivan")
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="ivan"))
-        return client.cookies["sessionid"].value
-
-    cookie = await database_sync_to_async(session_cookie)()
-    socket = WebsocketCommunicator(application, "/ws/queue/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"origin", origin.encode()), (b"host", HOST)])
-    connected, _ = await socket.connect()
+    client = await database_sync_to_async(logged_in)("ivan")
+    connected, _ = await through_the_stack(client, origin.encode()).connect()
     assert not connected
