@@ -131,8 +131,25 @@ class EscalationPolicyAdmin(VersionedAdmin):
         return services.policy_create(by=user, values=data)
 
 
+class BoundedJSONField(forms.JSONField):
+    """Django's JSONField, except that JSON nested too deep to parse is a form error
+    (the standard library raises RecursionError, which became a 500)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(errors.JSON_TOO_DEEP, code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class ExperimentForm(forms.ModelForm):
-    arms = forms.JSONField(help_text='e.g. [{"label": "A", "model": "vader", "weight": 80}, '
+    arms = BoundedJSONField(help_text='e.g. [{"label": "A", "model": "vader", "weight": 80}, '
                                      '{"label": "B", "model": "triage", "weight": 20}]')
 
     class Meta:

@@ -39,6 +39,7 @@ MESSAGE_TOO_LONG = f"Keep it to at most {MAX_MESSAGE_CHARS} characters."
 POLICY_OUT_OF_RANGE = "{field} must be between {low} and {high}."
 POLICY_WEIGHTS_ZERO = "At least one priority weight must be above 0."
 EXPERIMENT_UNKNOWN_MODEL = "Unknown model {model!r}; known models: {known}."
+JSON_TOO_DEEP = "This JSON is nested too deeply; arms are a flat list of {label, model, weight}."
 EXPERIMENT_SHADOW_SERVING = "The shadow model must not also serve an arm."
 
 

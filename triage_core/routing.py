@@ -25,15 +25,18 @@ def validate_arms(arms: Sequence[Mapping]) -> list[str]:
     problems = []
     if not arms:
         problems.append("an experiment needs at least one arm")
-    labels = [a.get("label") for a in arms]
-    if len(set(labels)) != len(labels):
+    # Compared as they will be stored, trimmed: "A" and "A " are one label.
+    labels = [a.get("label").strip() if isinstance(a.get("label"), str) else None for a in arms]
+    if None in labels:
+        problems.append("arm labels must be text")
+    elif len(set(labels)) != len(labels):
         problems.append("arm labels must be unique")
     for arm in arms:
         weight = arm.get("weight")
         if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 100:
             problems.append(f"arm {arm.get('label')!r}: weight must be a whole number 0..100")
-        if not arm.get("model"):
-            problems.append(f"arm {arm.get('label')!r}: model is required")
+        if not arm.get("model") or not isinstance(arm.get("model"), str):
+            problems.append(f"arm {arm.get('label')!r}: model is required (a model name)")
     if not problems and sum(a["weight"] for a in arms) != BUCKETS:
         problems.append("arm weights must add up to 100")
     return problems

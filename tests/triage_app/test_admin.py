@@ -66,3 +66,26 @@ def test_an_invalid_policy_in_the_admin_is_shown_and_saves_nothing(admin_client)
     assert response.status_code == 200
     assert errors.POLICY_WEIGHTS_ZERO in response.content.decode()
     assert EscalationPolicy.objects.count() == count and not AuditLog.objects.exists()
+
+
+EXPERIMENT_ADD_URL = "/admin/triage_app/experiment/add/"
+
+
+@pytest.mark.parametrize("arms, message", [
+    ('[{"label": ["A"], "model": "vader", "weight": 100}]', "arm labels must be text"),
+    ('[{"label": "A", "model": "vader", "weight": 50}, {"label": "A ", "model": "triage", "weight": 50}]',
+     "arm labels must be unique"),
+    ('[{"label": "A", "model": ["vader"], "weight": 100}]', "model is required"),
+    ("[" * 5000 + "]" * 5000, errors.JSON_TOO_DEEP),
+])
+def test_the_admin_experiment_form_names_what_is_wrong_and_saves_nothing(admin_client, arms, message):
+    """These were 500s (an unhashable label, RecursionError), or saved "A" and "A " as two
+    arms. Mutant tried: BoundedJSONField replaced by Django's JSONField again -> the deep
+    JSON raised RecursionError and the test failed."""
+    from triage_app.models import Experiment
+
+    before = Experiment.objects.count()
+    response = admin_client.post(EXPERIMENT_ADD_URL, {"arms": arms, "shadow_model": ""})
+    assert response.status_code == 200  # the form again, with its errors
+    assert message in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+    assert Experiment.objects.count() == before
