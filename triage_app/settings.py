@@ -2,6 +2,7 @@
 
 Environment (besides the addresses in docs/contracts.md):
 - TRIAGE_DEBUG: "1" for Django's debug mode (off by default).
+- TRIAGE_HTTPS: "1" behind a TLS-terminating proxy (secure cookies, HSTS, SSL redirect).
 - DJANGO_SECRET_KEY: required in production. Without it, debug mode uses a fixed dev
   key and a non-debug local run generates one into var/django_secret_key (0600), so
   `make up` works on a fresh machine without a secret ever living in the code.
@@ -221,6 +222,19 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the queue page's fetch() reads it for X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Served over HTTPS behind a TLS-terminating proxy (TRIAGE_HTTPS=1): cookies only over
+# TLS, a year of HSTS, plain HTTP redirected, and the proxy's X-Forwarded-Proto trusted
+# for "is this request secure" (the proxy must set it and strip a client's own).
+# `manage.py check --deploy` then reports nothing (tests/triage_app/test_settings.py).
+HTTPS = env("TRIAGE_HTTPS", "0").lower() in {"1", "true", "yes", "on"}
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True  # eligible for browsers' preload list (submitting is a separate step)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
