@@ -43,14 +43,15 @@ def tokens(text: str) -> list[str]:
 
 
 class Memo:
-    """A bounded memo of one word -> one string (cleared, not evicted, past its limit)."""
+    """A bounded memo of one word -> what `compute` makes of it (a lemma, a stem, the
+    term strings); cleared, not evicted, past its limit."""
 
     def __init__(self, compute, limit: int = MEMO_LIMIT):
         self.compute = compute
         self.limit = limit
-        self.table: dict[str, str] = {}
+        self.table: dict = {}
 
-    def __call__(self, word: str) -> str:
+    def __call__(self, word: str):
         found = self.table.get(word)
         if found is None:
             if len(self.table) >= self.limit:
@@ -117,23 +118,19 @@ _CUE_OF: dict[str, str] = {word: cat for cat, words in CATEGORY_CUES.items() for
 
 # Per word and per base form, the strings of its terms, made once: formatting them for
 # every word of every text cost a third of `terms`. Bounded like the other memos.
-_WORD_TERMS: dict[str, tuple[str, str, bool]] = {}   # word -> (w:, w:NEG_, is a negation)
-_BASE_TERMS: dict[str, tuple[str, str, str | None]] = {}  # base -> (b:, b:NEG_, cue: or None)
-
-
 def _word_terms(word: str) -> tuple[str, str, bool]:
-    if len(_WORD_TERMS) >= MEMO_LIMIT:
-        _WORD_TERMS.clear()
-    found = _WORD_TERMS[word] = (f"w:{word}", f"w:NEG_{word}", word in NEGATIONS or word.endswith(("n't", "n’t")))
-    return found
+    """(w:, w:NEG_, whether the word is a negation)."""
+    return f"w:{word}", f"w:NEG_{word}", word in NEGATIONS or word.endswith(("n't", "n’t"))
 
 
 def _base_terms(root: str) -> tuple[str, str, str | None]:
-    if len(_BASE_TERMS) >= MEMO_LIMIT:
-        _BASE_TERMS.clear()
+    """(b:, b:NEG_, cue: or None)."""
     cue = _CUE_OF.get(root)
-    found = _BASE_TERMS[root] = (f"b:{root}", f"b:NEG_{root}", None if cue is None else f"cue:{cue}")
-    return found
+    return f"b:{root}", f"b:NEG_{root}", None if cue is None else f"cue:{cue}"
+
+
+word_terms = Memo(_word_terms)
+base_terms = Memo(_base_terms)
 
 
 def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
@@ -148,7 +145,8 @@ def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
     out: dict[str, None] = {}
     scope = 0
     previous = None
-    word_memo, base_memo = _WORD_TERMS.get, _BASE_TERMS.get
+    # The memos read inline, as in base_forms: this runs for every word of every text.
+    word_memo, base_memo = word_terms.table.get, base_terms.table.get
     for word, root in zip(words, base):
         first = word[0]
         if first == "!" or first == "?":
@@ -160,8 +158,8 @@ def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
             scope = 0
             previous = None
             continue
-        plain, negated, is_negation = word_memo(word) or _word_terms(word)
-        base_plain, base_negated, cue = base_memo(root) or _base_terms(root)
+        plain, negated, is_negation = word_memo(word) or word_terms(word)
+        base_plain, base_negated, cue = base_memo(root) or base_terms(root)
         if is_negation:
             out[plain] = None
             scope = NEGATION_SCOPE
