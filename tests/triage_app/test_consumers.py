@@ -136,7 +136,7 @@ async def session_socket(username: str):
 
 
 async def test_a_socket_closes_when_its_user_logs_out():
-    """Mutant tried: the user_logged_out receiver removed from triage_app.signals -> the
+    """Mutant tried: the user_logged_out connection removed from triage_app.signals -> the
     socket stayed open and this test timed out waiting for the close."""
     socket, client = await session_socket("erin")
     other, _ = await session_socket("frank")
