@@ -2,7 +2,7 @@
 # Installs what the product needs on a fresh machine; cheap when everything is there.
 #   Debian packages (PostgreSQL, Redis, Chromium for the browser tests), the project
 #   virtualenv from requirements-dev.txt, the Kafka broker's jars and the Spark Kafka
-#   connector from Maven Central, the front-end libraries from npm.
+#   connector from Maven Central, the front-end libraries from npm, the translations.
 # Every step checks first and skips what is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v docker-compose >/dev/null || need_apt+=(docker-compose)
+command -v msgfmt >/dev/null || need_apt+=(gettext)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -63,4 +64,13 @@ if [ -f package.json ] && [ ! -f static/vendor/chart.umd.js ]; then
   # package.json's postinstall copies the built files into static/vendor/.
   npm ci --no-audit --no-fund --silent
 fi
+# The Russian strings (locale/ru) compiled for Django (compilemessages runs gettext's
+# msgfmt); rebuilt when a .po is newer than its .mo.
+for po in locale/*/LC_MESSAGES/django.po; do
+  if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+    say "compiling translations ($po)"
+    TRIAGE_DEBUG=1 .venv/bin/python manage.py compilemessages --locale "$(basename "$(dirname "$(dirname "$po")")")" \
+      --ignore .venv --verbosity 0
+  fi
+done
 say "set-up complete"

@@ -48,6 +48,7 @@ PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tru
 PG_USER = "postgres"  # PostgreSQL refuses to run as root
 WEB_PORT = env_int("TRIAGE_WEB_PORT", 8000)
 SCORING_PORT = env_int("TRIAGE_SCORING_PORT", 9000)
+SMTP_PORT = env_int("TRIAGE_SMTP_PORT", 2525)
 # Two gunicorn workers: the model is the pipeline's bottleneck and one worker is one core.
 SCORING_WORKERS = env_int("TRIAGE_SCORING_WORKERS", 2)
 
@@ -407,6 +408,13 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
               20),
     Component("listener", python_component("listener", ["manage.py", "score_listener"]), alive("listener"),
               simple_stop("listener"), 20),
+    # The product's SMTP endpoint: customers' replies, and locally the Maildir var/mail/
+    # that stands in for customers' mailboxes; then the relay that sends the mail outbox.
+    Component("mail", python_component("mail", ["manage.py", "mail_server"]),
+              lambda: read_pid("mail") is not None and port_open("127.0.0.1", SMTP_PORT), simple_stop("mail"), 30,
+              f"smtp://127.0.0.1:{SMTP_PORT}"),
+    Component("mailer", python_component("mailer", ["manage.py", "mail_relay"]), alive("mailer"),
+              simple_stop("mailer"), 20),
     Component("stream", python_component("stream", ["-m", "streaming.job"]), stream_healthy,
               simple_stop("stream"), 180),
 ]}
@@ -467,6 +475,7 @@ def up(names: list[str]) -> None:
     print(f"    staff queue     http://127.0.0.1:{WEB_PORT}/staff/")
     print(f"    admin           http://127.0.0.1:{WEB_PORT}/admin/")
     print(f"    API schema      http://127.0.0.1:{WEB_PORT}/api/schema/")
+    print(f"    sent mail       http://127.0.0.1:{WEB_PORT}/staff/mail/ (files in {VAR / 'mail'})")
 
 
 def wipe() -> None:

@@ -7,21 +7,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a deployment must set (compose.yaml refuses to start without them).
+REQUIRED = {"DJANGO_SECRET_KEY": "compose-config-check", "TRIAGE_SMTP_URL": "smtp://relay.example.com:587",
+            "TRIAGE_MAIL_DOMAIN": "complaints.example.com", "TRIAGE_PUBLIC_URL": "https://complaints.example.com"}
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
 def test_compose_file_is_valid_and_names_every_service():
-    env = {**os.environ, "DJANGO_SECRET_KEY": "compose-config-check"}
+    env = {**os.environ, **REQUIRED}
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config", "--services"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())
-    assert {"kafka", "postgres", "redis", "scoring", "web", "relay", "listener", "stream"} <= services
+    assert {"kafka", "postgres", "redis", "scoring", "web", "relay", "listener", "mailer", "inbound",
+            "stream"} <= services
 
 
 def test_compose_publishes_the_web_port_on_loopback_only():
-    env = {**os.environ, "DJANGO_SECRET_KEY": "compose-config-check"}
+    env = {**os.environ, **REQUIRED}
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert "127.0.0.1" in result.stdout and "0.0.0.0:8000:8000" not in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+def test_compose_refuses_to_run_without_the_mail_settings():
+    env = {k: v for k, v in {**os.environ, **REQUIRED}.items() if k != "TRIAGE_MAIL_DOMAIN"}
+    result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and "TRIAGE_MAIL_DOMAIN" in result.stderr

@@ -17,6 +17,7 @@ from triage_app.models import (
     DeadLetter,
     EscalationPolicy,
     Experiment,
+    MailMessage,
     OutboxEntry,
     Score,
     ShadowScore,
@@ -81,6 +82,19 @@ class OutboxEntryAdmin(admin.ModelAdmin):
     list_display = ("complaint", "topic", "created_at", "published_at", "attempts")
     list_filter = (("published_at", admin.EmptyFieldListFilter),)
     readonly_fields = ("complaint", "topic", "key", "payload", "created_at", "published_at", "attempts", "last_error")
+
+
+@admin.register(MailMessage)
+class MailMessageAdmin(admin.ModelAdmin):
+    """The mail outbox: what each customer was sent or is owed, and every failed attempt."""
+
+    list_display = ("created_at", "kind", "to_address", "subject", "language", "sent_at", "attempts", "last_error")
+    list_filter = ("kind", "language", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("to_address", "subject", "message_id")
+    readonly_fields = [f.name for f in MailMessage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 class VersionedAdmin(admin.ModelAdmin):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -81,6 +82,7 @@ ComplaintPublic = inline_serializer("ComplaintPublic", {
     "created_at": serializers.DateTimeField(),
     "history": serializers.ListField(child=serializers.DictField()),
     "replies": serializers.ListField(child=serializers.DictField()),
+    "customer_messages": serializers.ListField(child=serializers.DictField()),
 })
 Detail = inline_serializer("Detail", {"detail": serializers.CharField()})
 
@@ -97,7 +99,8 @@ class ComplaintCreateView(APIView):
         if retry_after:
             return rate_limited_response(retry_after)
         cleaned = complaint_input_validate(data=request.data)
-        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.API)
+        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.API,
+                                              preferred_language=translation.get_language_from_request(request))
         return Response({"id": str(complaint.id), "tracking_code": complaint.tracking_code,
                          "status": complaint.status}, status=status.HTTP_201_CREATED)
 

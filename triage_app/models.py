@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 # Migrations name the default as triage_app.models.new_tracking_code.
-from triage_core.messages import SOURCE_LABELS, new_tracking_code
+from triage_core.messages import SOURCE_LABELS, new_reply_token, new_tracking_code
 
 
 class Complaint(models.Model):
@@ -20,6 +20,7 @@ class Complaint(models.Model):
         RECEIVED = "received", "Received"
         ANALYSED = "analysed", "Analysed"
         IN_REVIEW = "in_review", "In review"
+        AWAITING_STAFF = "awaiting_staff", "Awaiting staff"  # the customer wrote again
         RESOLVED = "resolved", "Resolved"
 
     # WEB, API, BULK, LOADGEN, KAFKA: triage_core.messages.SOURCE_LABELS, which the stream reads too.
@@ -38,6 +39,14 @@ class Complaint(models.Model):
                                    on_delete=models.SET_NULL, related_name="claimed_complaints")
     claimed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The customer's language for pages and mail ("en", "ru"), chosen at submission; the
+    # local part of the complaint's reply address (reply+<token>@TRIAGE_MAIL_DOMAIN).
+    # Complaints the stream creates from Kafka have no customer address: no token.
+    language = models.CharField(max_length=8, default="en", db_default="en")
+    reply_token = models.CharField(max_length=40, unique=True, null=True, blank=True, default=new_reply_token,
+                                   editable=False)
+    # A customer's reply to a complaint resolved too long ago opens a new one that follows it.
+    follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
 
     class Meta:
         db_table = "triage_complaint"
@@ -56,6 +65,8 @@ class ComplaintEvent(models.Model):
         RELEASED = "released", "Released"
         NOTE = "note", "Internal note"
         REPLY = "reply", "Reply to customer"
+        CUSTOMER_REPLY = "customer_reply", "Customer wrote"
+        REOPENED = "reopened", "Reopened by the customer"
         RESOLVED = "resolved", "Resolved"
         REEVALUATED = "reevaluated", "Re-evaluated"
 
@@ -94,6 +105,51 @@ class OutboxEntry(models.Model):
             models.Index(fields=["created_at"], name="triage_outbox_pending_idx",
                          condition=models.Q(published_at__isnull=True)),
         ]
+
+
+class MailMessage(models.Model):
+    """One mail owed to a customer, written in the transaction of the event that causes it
+    (submission, staff reply, resolution) and sent by `manage.py mail_relay`, so a mail
+    server that is down delays the mail and never loses it.
+
+    `sent_at` is set in the transaction that holds the row's lock while the SMTP server
+    accepts the message: two relays never send one row, and a failed send is retried
+    with back-off (`next_attempt_at`)."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+        REPLY = "reply", "Staff reply"
+        RESOLVED = "resolved", "Resolution"
+        BOUNCE = "bounce", "Bounce"
+
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="mails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    to_address = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, default="")
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True, default="")
+    reply_to = models.CharField(max_length=254, blank=True, default="")
+    auto_submitted = models.BooleanField(default=True)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(db_default=Now())
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "triage_mail_outbox"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="triage_mail_pending_idx",
+                         condition=models.Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_address} ({'sent' if self.sent_at else 'pending'})"
 
 
 class ScoreColumns(models.Model):

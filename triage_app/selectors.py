@@ -1,7 +1,15 @@
 """Every read of the triage app, shaped for the page, API or push that needs it."""
 from __future__ import annotations
 
+import email
+import email.policy
+import mailbox
+import os
+import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 from django.db import connection
 from django.db.models import Avg, Count, F, Max, QuerySet
@@ -12,6 +20,7 @@ from triage_app.models import (
     DeadLetter,
     EscalationPolicy,
     Experiment,
+    MailMessage,
     OutboxEntry,
     Score,
     StreamBatch,
@@ -56,6 +65,10 @@ def complaint_get_by_tracking_code(*, tracking_code: str) -> Complaint | None:
     return Complaint.objects.select_related("score").filter(tracking_code=tracking_code).first()
 
 
+# Events whose words the customer sees: staff replies and what the customer wrote.
+_PUBLIC_BODIES = frozenset({ComplaintEvent.Kind.REPLY, ComplaintEvent.Kind.CUSTOMER_REPLY})
+
+
 def complaint_public_history(*, complaint: Complaint) -> list[dict]:
     """What the customer may see: status changes and staff replies, never scores or notes.
 
@@ -63,7 +76,7 @@ def complaint_public_history(*, complaint: Complaint) -> list[dict]:
     comes from the score's commit time.
     """
     history = [
-        {"kind": e.kind, "status": e.status, "body": e.body if e.kind == ComplaintEvent.Kind.REPLY else "",
+        {"kind": e.kind, "status": e.status, "body": e.body if e.kind in _PUBLIC_BODIES else "",
          "at": e.created_at}
         for e in complaint.events.filter(public=True)
     ]
@@ -90,6 +103,8 @@ def complaint_public_data(*, complaint: Complaint) -> dict:
         ],
         "replies": [{"body": h["body"], "at": h["at"].isoformat()}
                     for h in history if h["kind"] == ComplaintEvent.Kind.REPLY],
+        "customer_messages": [{"body": h["body"], "at": h["at"].isoformat()}
+                              for h in history if h["kind"] == ComplaintEvent.Kind.CUSTOMER_REPLY],
     }
 
 
@@ -149,6 +164,9 @@ def complaint_detail(*, complaint_id) -> dict | None:
         "shadow_scores": list(complaint.shadow_scores.order_by("model_name")),
         "timeline": complaint_timeline(complaint=complaint, score=score),
         "public_history": complaint_public_history(complaint=complaint),
+        "mails": list(complaint.mails.order_by("created_at", "id")),
+        "follows": complaint.follows_id,
+        "follow_ups": list(complaint.follow_ups.values_list("id", flat=True)),
     }
 
 
@@ -297,3 +315,62 @@ def pipeline_db_health(*, batches: int = 20) -> dict:
         "batches": batch_rows,
         "processed_offsets": processed,
     }
+
+
+# --- mail -------------------------------------------------------------------------
+
+MAILDIR_PAGE = 100
+_MAILDIR_KEY = re.compile(r"^[A-Za-z0-9._,:=-]{1,200}$")
+
+
+def _maildir_summary(key: str, message: mailbox.MaildirMessage) -> dict:
+    try:
+        sent = parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError):
+        sent = datetime.fromtimestamp(message.get_date(), tz=UTC)
+    return {"key": key, "date": sent, "to": str(message.get("To", "")), "subject": str(message.get("Subject", "")),
+            "kind_language": str(message.get("Content-Language", ""))}
+
+
+def maildir_recent(*, folder: Path, limit: int = MAILDIR_PAGE) -> list[dict] | None:
+    """The newest `limit` messages of the local Maildir (by the time each file was
+    written, read from the directory, so that only those `limit` files are opened); None
+    when there is no Maildir (a deployment that sends through a real relay)."""
+    folder = Path(folder)
+    if not (folder / "new").is_dir():
+        return None
+    files = [entry for sub in ("new", "cur") for entry in os.scandir(folder / sub) if entry.is_file()]
+    files.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
+    box = mailbox.Maildir(folder, create=False)
+    recent = []
+    for entry in files[:limit]:
+        key = entry.name.split(":", 1)[0]
+        try:
+            recent.append(_maildir_summary(key, box.get_message(key)))
+        except KeyError:  # delivered to cur/ or removed meanwhile
+            continue
+    return recent
+
+
+def maildir_message(*, folder: Path, key: str) -> dict | None:
+    """One message of the Maildir, as a person reads it: headers and the text part."""
+    if not _MAILDIR_KEY.match(key) or not (Path(folder) / "new").is_dir():
+        return None
+    box = mailbox.Maildir(folder, create=False)
+    try:
+        raw = box.get_bytes(key)
+    except KeyError:
+        return None
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    body = parsed.get_body(preferencelist=("plain",))
+    return {**_maildir_summary(key, box.get_message(key)), "from": str(parsed.get("From", "")),
+            "reply_to": str(parsed.get("Reply-To", "")), "message_id": str(parsed.get("Message-ID", "")),
+            "in_reply_to": str(parsed.get("In-Reply-To", "")),
+            "text": body.get_content() if body is not None else "",
+            "has_html": parsed.get_body(preferencelist=("html",)) is not None}
+
+
+def mail_outbox_summary() -> dict:
+    pending = MailMessage.objects.filter(sent_at__isnull=True)
+    return {"pending": pending.count(), "failing": pending.exclude(last_error="").count(),
+            "sent": MailMessage.objects.filter(sent_at__isnull=False).count()}

@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
 from functools import partial
 
 from django.conf import settings
@@ -15,9 +18,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from ingest.producer import ComplaintPublisher, complaint_message, get_publisher
-from triage_app import errors, live
+from triage_app import errors, live, mail
 from triage_app.errors import ActionRefused, InvalidInput
-from triage_app.models import AuditLog, Complaint, ComplaintEvent, EscalationPolicy, Experiment, OutboxEntry, Score
+from triage_app.models import (
+    AuditLog,
+    Complaint,
+    ComplaintEvent,
+    EscalationPolicy,
+    Experiment,
+    MailMessage,
+    OutboxEntry,
+    Score,
+)
 from triage_app.selectors import policy_as_core, policy_current
 from triage_app.serializers import user_display_name
 from triage_core.config import addresses
@@ -31,15 +43,21 @@ log = logging.getLogger(__name__)
 
 # --- complaints -------------------------------------------------------------------
 
-def complaint_submit(*, text: str, email: str | None, source: str) -> Complaint:
-    """Store a complaint and the Kafka message it owes, in one transaction.
+def complaint_submit(*, text: str, email: str | None, source: str, preferred_language: str | None = None,
+                     follows: Complaint | None = None) -> Complaint:
+    """Store a complaint, the Kafka message it owes and the customer's acknowledgement
+    mail, in one transaction.
 
     The message is published after commit; if that fails (broker down, process killed)
     the outbox entry stays unpublished and `manage.py outbox_relay` sends it later, so a
-    complaint that got its 201 always reaches the stream.
+    complaint that got its 201 always reaches the stream. The mail waits in the mail
+    outbox for `manage.py mail_relay` in the same way. `preferred_language` is the
+    browser's (Accept-Language, or the page's language switch).
     """
+    language = mail.customer_language(text=text, preferred=preferred_language)
     with transaction.atomic():
-        complaint = Complaint.objects.create(text=text, email=email, source=source)
+        complaint = Complaint.objects.create(text=text, email=email, source=source, language=language,
+                                             follows=follows)
         ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.RECEIVED,
                                       status=Complaint.Status.RECEIVED, public=True)
         entry = OutboxEntry.objects.create(
@@ -49,6 +67,7 @@ def complaint_submit(*, text: str, email: str | None, source: str) -> Complaint:
             payload=complaint_message(complaint_id=str(complaint.id), text=complaint.text,
                                       source=complaint.source, submitted_at=complaint.created_at),
         )
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.ACKNOWLEDGEMENT)
         transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
     return complaint
 
@@ -125,6 +144,7 @@ def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
         _transition(complaint=complaint, kind=ComplaintEvent.Kind.RESOLVED, by=by,
                     status=Complaint.Status.RESOLVED, public=True)
         complaint.save(update_fields=["claimed_by", "resolved_at", "status", "updated_at"])
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.RESOLVED)
     return complaint
 
 
@@ -157,9 +177,66 @@ def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> 
         _refuse_if_claimed_by_other(complaint, by)
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])
+        update = ["updated_at"]
+        if complaint.status == Complaint.Status.AWAITING_STAFF:  # answered: back to the customer
+            complaint.status = Complaint.Status.IN_REVIEW
+            update.append("status")
+        complaint.save(update_fields=update)
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
                                               body=body, public=True, actor=by)
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.REPLY, event=event)
     return event
+
+
+@dataclass(frozen=True)
+class CustomerReply:
+    complaint: Complaint  # the complaint the words were attached to (a new one if `what` is new_complaint)
+    what: str             # "attached", "reopened" or "new_complaint"
+
+
+def complaint_customer_reply(*, complaint_id, body: object, via: str) -> CustomerReply:
+    """The customer wrote again (`via` "web", the tracking page, or "mail").
+
+    The complaint goes back to staff (awaiting_staff) and is pushed live. A resolved
+    complaint is reopened within TRIAGE_REOPEN_DAYS of its resolution; after that the
+    words become a new complaint that follows it (with its own acknowledgement)."""
+    body = _message_clean(body)
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        now = timezone.now()
+        what = "attached"
+        if complaint.status == Complaint.Status.RESOLVED:
+            window = timedelta(days=settings.TRIAGE_REOPEN_DAYS)
+            if complaint.resolved_at is not None and now - complaint.resolved_at > window:
+                follow_up = complaint_submit(text=body, email=complaint.email, source=Complaint.Source.WEB,
+                                             preferred_language=complaint.language, follows=complaint)
+                return CustomerReply(complaint=follow_up, what="new_complaint")
+            complaint.resolved_at = None
+            ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REOPENED,
+                                          status=Complaint.Status.AWAITING_STAFF, public=True)
+            what = "reopened"
+        complaint.status = Complaint.Status.AWAITING_STAFF
+        complaint.updated_at = now
+        complaint.save(update_fields=["status", "resolved_at", "updated_at"])
+        ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.CUSTOMER_REPLY,
+                                      status=Complaint.Status.AWAITING_STAFF, body=body, public=True)
+        log.info("customer reply (%s) attached to complaint %s: %s", via, complaint.id, what)
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+    return CustomerReply(complaint=complaint, what=what)
+
+
+def mail_bounce(*, to: str, in_reply_to: str = "", language: str = "en") -> MailMessage | None:
+    """A polite answer to a mail sent to a reply address no complaint has (unknown, or
+    mistyped). Never to the product's own domain: two bounces must not answer each other."""
+    domain = to.rpartition("@")[2].lower()
+    if "@" not in to or domain == settings.TRIAGE_MAIL_DOMAIN.lower():
+        return None
+    subject, text, html = mail.render(MailMessage.Kind.BOUNCE, {"submit_url": settings.TRIAGE_PUBLIC_URL + "/"},
+                                      language)
+    return MailMessage.objects.create(
+        kind=MailMessage.Kind.BOUNCE, to_address=to[:254], subject=subject, body_text=text, body_html=html,
+        language=language, message_id=make_msgid(domain=settings.TRIAGE_MAIL_DOMAIN),
+        in_reply_to=in_reply_to[:255], auto_submitted=True)
 
 
 # Every staff action on one complaint, by the name the staff pages use (the API names

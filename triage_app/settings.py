@@ -13,6 +13,13 @@ Environment (besides the addresses in docs/contracts.md):
 - TRIAGE_CACHE: "redis" (default, shared by every ASGI worker) or "locmem".
 - TRIAGE_SUBMIT_RATE: public submissions per client, "<count>/<seconds>" (default 300/60),
   "0" turns the limit off (benchmarks that submit from one address).
+- TRIAGE_SMTP_URL: where mail to customers goes, smtp://[user:password@]host:port
+  (smtps:// for TLS from the first byte, ?starttls=1 for STARTTLS); by default the
+  local mail server of `make up` (manage.py mail_server) on TRIAGE_SMTP_PORT.
+- TRIAGE_MAIL_FROM, TRIAGE_MAIL_DOMAIN: the sender, and the domain of Message-IDs and
+  of the per-complaint reply addresses (reply+<token>@<domain>).
+- TRIAGE_PUBLIC_URL: the web app's address as customers reach it, for links in mail.
+- TRIAGE_REOPEN_DAYS: how long after resolution a customer's reply reopens a complaint.
 """
 from __future__ import annotations
 
@@ -181,6 +188,38 @@ TRIAGE_SUBMIT_RATE = _submit_rate(env("TRIAGE_SUBMIT_RATE", "300/60"))
 TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage,triage@1.0.0,triage@2.0.0").split(",")
                       if m.strip())
 
+
+
+def smtp_from_url(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings for an smtp:// or smtps:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(f"TRIAGE_SMTP_URL must be smtp://host:port or smtps://host:port, got {url!r}")
+    starttls = "starttls=1" in parts.query.split("&")
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": starttls,
+    }
+
+
+# Mail to customers: written to the mail outbox with the event that causes it, sent by
+# `manage.py mail_relay` through Django's SMTP backend (triage_app/mail.py).
+TRIAGE_SMTP_PORT = env_int("TRIAGE_SMTP_PORT", 2525)
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_TIMEOUT = 10
+globals().update(smtp_from_url(env("TRIAGE_SMTP_URL", f"smtp://127.0.0.1:{TRIAGE_SMTP_PORT}")))
+TRIAGE_MAIL_DOMAIN = env("TRIAGE_MAIL_DOMAIN", "triage.localhost")
+DEFAULT_FROM_EMAIL = env("TRIAGE_MAIL_FROM", f"Customer support <support@{TRIAGE_MAIL_DOMAIN}>")
+TRIAGE_PUBLIC_URL = env("TRIAGE_PUBLIC_URL", f"http://127.0.0.1:{_WEB_PORT}").rstrip("/")
+TRIAGE_REOPEN_DAYS = env_int("TRIAGE_REOPEN_DAYS", 14)
+# Where the local mail server keeps what it received for customers (one file per
+# message); the staff mail page lists it. Empty in a deployment with a real relay.
+TRIAGE_MAILDIR = var_dir() / "mail"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -205,7 +244,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LOGIN_REDIRECT_URL = "staff-queue"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages customers are written to in (triage_app.mail), from the text's script or
+# the browser's Accept-Language; ru strings in locale/, compiled at set-up.
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

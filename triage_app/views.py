@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triage_app import errors, health, selectors, services
@@ -74,22 +75,45 @@ def submit_page(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             context["errors"] = exc.errors
             return render(request, "triage_app/submit.html", context, status=400)
-        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.WEB)
+        complaint = services.complaint_submit(text=cleaned.text, email=cleaned.email, source=Complaint.Source.WEB,
+                                              preferred_language=translation.get_language_from_request(request))
         return redirect(reverse("track", args=[complaint.tracking_code]) + "?new=1")
     return render(request, "triage_app/submit.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """The customer's page of one complaint; a POST is their reply (the form on it)."""
     complaint = selectors.complaint_get_by_tracking_code(tracking_code=tracking_code)
     if complaint is None:
         return render(request, "triage_app/track_missing.html", {"message": errors.TRACKING_NOT_FOUND}, status=404)
+    status, problems, reply = 200, {}, ""
+    if request.method == "POST":
+        reply = request.POST.get("body", "")
+        retry_after = submission_retry_after(request)
+        if retry_after:
+            problems, status = {"body": [errors.RATE_LIMITED.format(seconds=retry_after)]}, 429
+        else:
+            try:
+                outcome = services.complaint_customer_reply(complaint_id=complaint.id, body=reply, via="web")
+            except InvalidInput as exc:
+                problems, status = exc.errors, 400
+            else:
+                if outcome.what == "new_complaint":
+                    return redirect(reverse("track", args=[outcome.complaint.tracking_code]) + "?new=1")
+                messages.success(request, "Thank you: your message is with our support staff.")
+                return redirect("track", tracking_code=complaint.tracking_code)
+    steps = [s for s in Complaint.Status if s != Complaint.Status.AWAITING_STAFF]
     return render(request, "triage_app/track.html", {
         "complaint": complaint,
         "history": selectors.complaint_public_history(complaint=complaint),
         "just_submitted": request.GET.get("new") == "1",
-        "steps": [s for s in Complaint.Status],
+        "steps": steps,
+        "current_step": Complaint.Status.IN_REVIEW if complaint.status == Complaint.Status.AWAITING_STAFF
+        else complaint.status,
         "tracking_url": request.build_absolute_uri(reverse("track", args=[complaint.tracking_code])),
-    })
+        "errors": problems, "reply": reply,
+    }, status=status)
 
 
 # --- staff ------------------------------------------------------------------------
@@ -128,6 +152,24 @@ def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpRes
         messages.success(request, {"claim": "Claimed.", "release": "Released.", "resolve": "Resolved.",
                                    "note": "Note added.", "reply": "Reply sent to the customer."}[action])
     return redirect("staff-complaint", complaint_id=complaint_id)
+
+
+@staff_required
+def mail_page(request: HttpRequest) -> HttpResponse:
+    """What customers received, from the local mail server's Maildir (newest first)."""
+    return render(request, "triage_app/mail.html", {
+        "messages_in_box": selectors.maildir_recent(folder=settings.TRIAGE_MAILDIR),
+        "maildir": settings.TRIAGE_MAILDIR,
+        "outbox": selectors.mail_outbox_summary(),
+    })
+
+
+@staff_required
+def mail_message_page(request: HttpRequest, key: str) -> HttpResponse:
+    message = selectors.maildir_message(folder=settings.TRIAGE_MAILDIR, key=key)
+    if message is None:
+        raise Http404
+    return render(request, "triage_app/mail_message.html", {"message": message})
 
 
 # --- admins -----------------------------------------------------------------------

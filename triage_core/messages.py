@@ -33,6 +33,13 @@ def new_tracking_code() -> str:
     would need to beat."""
     return secrets.token_urlsafe(24)
 
+
+def new_reply_token() -> str:
+    """The local part of a complaint's reply address after "reply+": 20 random bytes as
+    lower-case hex, so that a mail server that folds the case of local parts keeps it."""
+    return secrets.token_hex(20)
+
+
 # Namespace for ids of classic-demo messages `{"data": text}`: the id derives from the
 # record's position, so a replayed record becomes the same complaint, never a second one.
 KAFKA_NAMESPACE = uuid.UUID("6f1c2a52-5f0e-4d57-9a51-2b8f1f0a7c3e")

@@ -40,7 +40,7 @@ def make_up_defaults() -> dict[str, str]:
         return {"TRIAGE_VAR_DIR": str(var_dir()), "TRIAGE_DATABASE_URL": where.database_url,
                 "TRIAGE_KAFKA_BOOTSTRAP": where.kafka_bootstrap, "TRIAGE_KAFKA_TOPIC": where.kafka_topic,
                 "TRIAGE_REDIS_URL": where.redis_url, "TRIAGE_SCORING_URL": where.scoring_url,
-                "TRIAGE_WEB_PORT": "8000"}
+                "TRIAGE_WEB_PORT": "8000", "TRIAGE_SMTP_PORT": "2525"}
     finally:
         os.environ.update(saved)
 
@@ -51,7 +51,8 @@ def stack_settings() -> dict[str, str]:
     return {"TRIAGE_VAR_DIR": str(var_dir()), "TRIAGE_DATABASE_URL": where.database_url,
             "TRIAGE_KAFKA_BOOTSTRAP": where.kafka_bootstrap, "TRIAGE_KAFKA_TOPIC": where.kafka_topic,
             "TRIAGE_REDIS_URL": where.redis_url, "TRIAGE_SCORING_URL": where.scoring_url,
-            "TRIAGE_WEB_PORT": str(env_int("TRIAGE_WEB_PORT", 8000))}
+            "TRIAGE_WEB_PORT": str(env_int("TRIAGE_WEB_PORT", 8000)),
+            "TRIAGE_SMTP_PORT": str(env_int("TRIAGE_SMTP_PORT", 2525))}
 
 
 def shared_with_make_up() -> list[str]:

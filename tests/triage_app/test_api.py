@@ -139,7 +139,7 @@ def test_tracking_api_shows_exactly_the_public_fields_and_no_staff_data(client, 
     services.complaint_note_add(complaint_id=complaint.id, by=agent, body="NOTE-51c2 internal only")
     services.complaint_reply_add(complaint_id=complaint.id, by=agent, body="We are on it, sorry.")
     body = client.get(f"/api/complaints/{complaint.tracking_code}/").json()
-    assert set(body) == {"id", "tracking_code", "status", "created_at", "history", "replies"}
+    assert set(body) == {"id", "tracking_code", "status", "created_at", "history", "replies", "customer_messages"}
     assert [set(h) for h in body["history"]] == [{"kind", "status", "at"}] * len(body["history"])
     assert [r["body"] for r in body["replies"]] == ["We are on it, sorry."]
     assert all(set(r) == {"body", "at"} for r in body["replies"])
