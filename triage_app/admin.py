@@ -19,6 +19,7 @@ from triage_app.models import (
     Experiment,
     MailMessage,
     OutboxEntry,
+    Satisfaction,
     Score,
     ShadowScore,
 )
@@ -82,6 +83,18 @@ class OutboxEntryAdmin(admin.ModelAdmin):
     list_display = ("complaint", "topic", "created_at", "published_at", "attempts")
     list_filter = (("published_at", admin.EmptyFieldListFilter),)
     readonly_fields = ("complaint", "topic", "key", "payload", "created_at", "published_at", "attempts", "last_error")
+
+
+@admin.register(Satisfaction)
+class SatisfactionAdmin(admin.ModelAdmin):
+    """Customers' ratings; per arm, category and agent on the A/B results page."""
+
+    list_display = ("complaint", "rating", "agent", "created_at", "comment")
+    list_filter = ("rating", "agent")
+    readonly_fields = ("complaint", "rating", "comment", "agent", "created_at", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(MailMessage)

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from triage_core.messages import MAX_MESSAGE_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from django.utils.translation import gettext_noop
 
-TEXT_REQUIRED = "Please describe your complaint."
-TEXT_NOT_STRING = "The complaint text must be a string."
-TEXT_TOO_SHORT = f"Please write at least {MIN_TEXT_CHARS} characters."
-TEXT_TOO_LONG = f"Please keep your complaint to at most {MAX_TEXT_CHARS} characters."
-TEXT_UNSTORABLE = "The text contains characters we cannot store (NUL or unpaired surrogates)."
-EMAIL_NOT_STRING = "The email address must be a string."
-EMAIL_INVALID = "Enter a valid email address, or leave it empty."
+# Messages a customer reads are marked with gettext_noop: they stay plain strings here
+# (tests compare them), makemessages collects them, and the customer pages show them
+# translated ({% translate %}); locale/ru holds the Russian. Their numbers are written
+# out, so that makemessages can read them; tests/triage_app/test_errors.py pins those
+# numbers to triage_core.messages.
+
+TEXT_REQUIRED = gettext_noop("Please describe your complaint.")
+TEXT_NOT_STRING = gettext_noop("The complaint text must be a string.")
+TEXT_TOO_SHORT = gettext_noop("Please write at least 10 characters.")
+TEXT_TOO_LONG = gettext_noop("Please keep your complaint to at most 5000 characters.")
+TEXT_UNSTORABLE = gettext_noop("The text contains characters we cannot store (NUL or unpaired surrogates).")
+EMAIL_NOT_STRING = gettext_noop("The email address must be a string.")
+EMAIL_INVALID = gettext_noop("Enter a valid email address, or leave it empty.")
 BODY_NOT_OBJECT = "The request body must be a JSON object like {\"text\": \"...\"}."
 BODY_NOT_JSON = "The request body is not valid JSON."
 BODY_WRONG_MEDIA_TYPE = "Send the complaint as JSON with Content-Type: application/json."
-RATE_LIMITED = "Too many complaints from your address. Please wait {seconds} seconds and try again."
-TRACKING_NOT_FOUND = "No complaint has this tracking code."
+RATE_LIMITED = gettext_noop("Too many complaints from your address. Please wait {seconds} seconds and try again.")
+TRACKING_NOT_FOUND = gettext_noop("No complaint has this tracking code.")
 NOT_FOUND = "Not found."
 BODY_TOO_LARGE = "The request body is too large: at most {kib} KiB (a complaint is at most 5,000 characters)."
 PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id has one."
@@ -33,8 +39,10 @@ QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot searc
 CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
 NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."
 ALREADY_RESOLVED = "This complaint is already resolved."
-MESSAGE_REQUIRED = "Write something first."
-MESSAGE_TOO_LONG = f"Keep it to at most {MAX_MESSAGE_CHARS} characters."
+MESSAGE_REQUIRED = gettext_noop("Write something first.")
+MESSAGE_TOO_LONG = gettext_noop("Keep it to at most 5000 characters.")
+RATING_INVALID = gettext_noop("Choose a rating from 1 (not at all satisfied) to 5 (very satisfied).")
+RATING_NOT_RESOLVED = gettext_noop("You can rate our handling once your complaint is resolved.")
 
 POLICY_OUT_OF_RANGE = "{field} must be between {low} and {high}."
 POLICY_WEIGHTS_ZERO = "At least one priority weight must be above 0."

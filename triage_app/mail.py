@@ -58,6 +58,10 @@ def tracking_url(complaint: Complaint) -> str:
     return settings.TRIAGE_PUBLIC_URL + reverse("track", args=[complaint.tracking_code])
 
 
+def unsubscribe_url(complaint: Complaint) -> str:
+    return settings.TRIAGE_PUBLIC_URL + reverse("track-unsubscribe", args=[complaint.tracking_code])
+
+
 def render(kind: str, context: dict, language: str) -> tuple[str, str, str]:
     with translation.override(language):
         subject = render_to_string(f"mail/{kind}_subject.txt", context).strip()
@@ -72,13 +76,15 @@ def mail_owe(*, complaint: Complaint, kind: str, event: ComplaintEvent | None = 
     Call it inside the transaction of the event: the mail is committed with it or not
     at all. The body holds what the customer may read (a staff reply, links), never an
     internal note or a score."""
-    if not complaint.email:
+    if not complaint.email or complaint.mail_opt_out:
         return None
     language = complaint.language if complaint.language in LANGUAGES else "en"
     context = {
         "complaint": complaint, "reference": reference(complaint), "tracking_url": tracking_url(complaint),
         "reply": event.body if event is not None and event.kind == ComplaintEvent.Kind.REPLY else "",
         "reopen_days": settings.TRIAGE_REOPEN_DAYS,
+        "unsubscribe_url": unsubscribe_url(complaint),
+        "ratings": [(n, f"{tracking_url(complaint)}?rating={n}#satisfaction") for n in range(1, 6)],
     }
     subject, text, html = render(kind, context, language)
     first = kind == MailMessage.Kind.ACKNOWLEDGEMENT
@@ -103,6 +109,10 @@ def email_message(mail: MailMessage, *, connection=None) -> EmailMultiAlternativ
         # RFC 3834: mail clients and auto-responders do not answer it automatically.
         headers["Auto-Submitted"] = "auto-generated"
     headers["Content-Language"] = mail.language
+    if mail.complaint_id is not None and mail.complaint.tracking_code:
+        # RFC 8058 one-click: a mail client's "unsubscribe" POSTs to this address.
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url(mail.complaint)}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(subject=mail.subject, body=mail.body_text, to=[mail.to_address],
                                      reply_to=[mail.reply_to] if mail.reply_to else None, headers=headers,
                                      connection=connection)

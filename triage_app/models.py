@@ -45,6 +45,8 @@ class Complaint(models.Model):
     language = models.CharField(max_length=8, default="en", db_default="en")
     reply_token = models.CharField(max_length=40, unique=True, null=True, blank=True, default=new_reply_token,
                                    editable=False)
+    # The customer asked for no more mail about this complaint (the link in every mail).
+    mail_opt_out = models.BooleanField(default=False, db_default=False)
     # A customer's reply to a complaint resolved too long ago opens a new one that follows it.
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
 
@@ -105,6 +107,27 @@ class OutboxEntry(models.Model):
             models.Index(fields=["created_at"], name="triage_outbox_pending_idx",
                          condition=models.Q(published_at__isnull=True)),
         ]
+
+
+class Satisfaction(models.Model):
+    """The customer's answer to "how satisfied are you?" (1-5) after resolution, with
+    who resolved it: the A/B page and the admin read it per agent, category and arm."""
+
+    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="satisfaction")
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, default="")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "triage_satisfaction"
+        constraints = [models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5),
+                                              name="triage_satisfaction_rating_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.complaint_id}"
 
 
 class MailMessage(models.Model):

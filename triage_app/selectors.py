@@ -264,10 +264,35 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
     return {
         "bins": [round(-1.0 + 2.0 * i / HISTOGRAM_BINS, 2) for i in range(HISTOGRAM_BINS)],
         "variants": variants,
+        "satisfaction": satisfaction_results(experiment_version=experiment_version),
         "shadows": shadows,
         "experiment_versions": list(Score.objects.order_by("-experiment_version")
                                     .values_list("experiment_version", flat=True).distinct()),
     }
+
+
+SATISFACTION_GROUPS = {
+    # group -> (SQL of the group's label, joins it needs)
+    "arm": ("s.arm || ' · ' || s.model_name || ' ' || s.model_version", ""),
+    "category": ("coalesce(s.category, '(none)')", ""),
+    "agent": ("coalesce(u.username, '(nobody)')", " LEFT JOIN auth_user u ON u.id = sa.agent_id"),
+}
+
+
+def satisfaction_results(*, experiment_version: int | None = None) -> dict[str, list[dict]]:
+    """Customers' ratings (1-5) per model arm, category and agent: count, mean, share of
+    4s and 5s (aggregated in Postgres, like the rest of the A/B page)."""
+    where, params = ("WHERE s.experiment_version = %s", [experiment_version]) if experiment_version is not None \
+        else ("", [])
+    results = {}
+    for group, (label, join) in SATISFACTION_GROUPS.items():
+        results[group] = [
+            {"label": name, "count": count, "mean": float(mean), "satisfied": satisfied / count}
+            for name, count, mean, satisfied in _rows(
+                f"SELECT {label}, count(*), avg(sa.rating), count(*) FILTER (WHERE sa.rating >= 4)"
+                f" FROM triage_satisfaction sa JOIN triage_score s ON s.complaint_id = sa.complaint_id{join}"
+                f" {where} GROUP BY 1 ORDER BY 1", params)]
+    return results
 
 
 # --- pipeline health --------------------------------------------------------------

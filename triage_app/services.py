@@ -28,6 +28,7 @@ from triage_app.models import (
     Experiment,
     MailMessage,
     OutboxEntry,
+    Satisfaction,
     Score,
 )
 from triage_app.selectors import policy_as_core, policy_current
@@ -223,6 +224,40 @@ def complaint_customer_reply(*, complaint_id, body: object, via: str) -> Custome
         log.info("customer reply (%s) attached to complaint %s: %s", via, complaint.id, what)
         transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
     return CustomerReply(complaint=complaint, what=what)
+
+
+def complaint_rate(*, complaint_id, rating: object, comment: object = "") -> Satisfaction:
+    """The customer's satisfaction with a resolved complaint (1-5, optional comment); a
+    second answer replaces the first. The agent is who resolved it."""
+    try:
+        value = int(rating)  # type: ignore[arg-type]
+        if isinstance(rating, bool) or str(rating).strip() != str(value):
+            raise ValueError
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= 5:
+        raise InvalidInput({"rating": [errors.RATING_INVALID]})
+    comment = comment.strip() if isinstance(comment, str) else ""
+    if comment:
+        comment = _message_clean(comment)
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        if complaint.status != Complaint.Status.RESOLVED:
+            raise ActionRefused(errors.RATING_NOT_RESOLVED)
+        answer, _ = Satisfaction.objects.update_or_create(
+            complaint=complaint, defaults={"rating": value, "comment": comment, "agent": complaint.claimed_by})
+    return answer
+
+
+def complaint_mail_opt_out(*, complaint_id) -> Complaint:
+    """No more mail about this complaint (the link in each of its mails); mail already
+    owed and not yet sent is not sent either."""
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        complaint.mail_opt_out = True
+        complaint.save(update_fields=["mail_opt_out"])
+        MailMessage.objects.filter(complaint=complaint, sent_at__isnull=True).delete()
+    return complaint
 
 
 def mail_bounce(*, to: str, in_reply_to: str = "", language: str = "en") -> MailMessage | None:

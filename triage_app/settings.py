@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "triage_app.middleware.PrivatePagesMiddleware",
     "triage_app.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the language switch's cookie, else Accept-Language (the
+    # tracking page then prefers the complaint's own language).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from triage_app import api, views
@@ -8,6 +8,9 @@ from triage_app import api, views
 urlpatterns = [
     path("", views.submit_page, name="submit"),
     path("track/<str:tracking_code>/", views.track_page, name="track"),
+    path("track/<str:tracking_code>/rate/", views.track_rate, name="track-rate"),
+    path("track/<str:tracking_code>/unsubscribe/", views.track_unsubscribe, name="track-unsubscribe"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the customer pages' switch
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", views.staff_queue_page, name="staff-queue"),

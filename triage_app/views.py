@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from triage_app import errors, health, selectors, services
@@ -66,7 +68,7 @@ def submit_page(request: HttpRequest) -> HttpResponse:
         context["values"] = {"text": request.POST.get("text", ""), "email": request.POST.get("email", "")}
         retry_after = submission_retry_after(request)
         if retry_after:
-            context["rate_limited"] = errors.RATE_LIMITED.format(seconds=retry_after)
+            context["rate_limited"] = gettext(errors.RATE_LIMITED).format(seconds=retry_after)
             response = render(request, "triage_app/submit.html", context, status=429)
             response["Retry-After"] = str(retry_after)
             return response
@@ -81,18 +83,37 @@ def submit_page(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/submit.html", context)
 
 
+# The customer-facing labels of the statuses, for makemessages (the pages translate them).
+STATUS_LABELS = (gettext_noop("Received"), gettext_noop("Analysed"), gettext_noop("In review"),
+                 gettext_noop("Resolved"), gettext_noop("Awaiting staff"))
+
+
+def _customer_complaint(request: HttpRequest, tracking_code: str) -> Complaint | None:
+    """The complaint of a tracking code, with the page in its language unless the
+    customer chose one with the switch."""
+    complaint = selectors.complaint_get_by_tracking_code(tracking_code=tracking_code)
+    if complaint is not None and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(complaint.language)
+        request.LANGUAGE_CODE = translation.get_language()
+    return complaint
+
+
+def _tracking_missing(request: HttpRequest) -> HttpResponse:
+    return render(request, "triage_app/track_missing.html", {"message": errors.TRACKING_NOT_FOUND}, status=404)
+
+
 @require_http_methods(["GET", "POST"])
 def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """The customer's page of one complaint; a POST is their reply (the form on it)."""
-    complaint = selectors.complaint_get_by_tracking_code(tracking_code=tracking_code)
+    complaint = _customer_complaint(request, tracking_code)
     if complaint is None:
-        return render(request, "triage_app/track_missing.html", {"message": errors.TRACKING_NOT_FOUND}, status=404)
+        return _tracking_missing(request)
     status, problems, reply = 200, {}, ""
     if request.method == "POST":
         reply = request.POST.get("body", "")
         retry_after = submission_retry_after(request)
         if retry_after:
-            problems, status = {"body": [errors.RATE_LIMITED.format(seconds=retry_after)]}, 429
+            problems, status = {"body": [gettext(errors.RATE_LIMITED).format(seconds=retry_after)]}, 429
         else:
             try:
                 outcome = services.complaint_customer_reply(complaint_id=complaint.id, body=reply, via="web")
@@ -101,7 +122,7 @@ def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
             else:
                 if outcome.what == "new_complaint":
                     return redirect(reverse("track", args=[outcome.complaint.tracking_code]) + "?new=1")
-                messages.success(request, "Thank you: your message is with our support staff.")
+                messages.success(request, gettext("Thank you: your message is with our support staff."))
                 return redirect("track", tracking_code=complaint.tracking_code)
     steps = [s for s in Complaint.Status if s != Complaint.Status.AWAITING_STAFF]
     return render(request, "triage_app/track.html", {
@@ -113,7 +134,43 @@ def track_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
         else complaint.status,
         "tracking_url": request.build_absolute_uri(reverse("track", args=[complaint.tracking_code])),
         "errors": problems, "reply": reply,
+        "satisfaction": getattr(complaint, "satisfaction", None) if complaint.status == Complaint.Status.RESOLVED
+        else None,
+        "rating_choice": request.GET.get("rating", ""),
     }, status=status)
+
+
+@require_POST
+def track_rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    """The customer's satisfaction with a resolved complaint (the form on its page)."""
+    complaint = _customer_complaint(request, tracking_code)
+    if complaint is None:
+        return _tracking_missing(request)
+    try:
+        services.complaint_rate(complaint_id=complaint.id, rating=request.POST.get("rating"),
+                                comment=request.POST.get("comment", ""))
+    except InvalidInput as exc:
+        for _, problem in errors.problems(exc):
+            messages.error(request, gettext(problem))
+    except ActionRefused as exc:
+        messages.error(request, gettext(exc.message))
+    else:
+        messages.success(request, gettext("Thank you for telling us."))
+    return redirect(reverse("track", args=[complaint.tracking_code]) + "#satisfaction")
+
+
+# A mail client's one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the
+# secret tracking code in the address is what authorises it, and all it can do is stop
+# mail about this one complaint.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def track_unsubscribe(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    complaint = _customer_complaint(request, tracking_code)
+    if complaint is None:
+        return _tracking_missing(request)
+    if request.method == "POST":
+        complaint = services.complaint_mail_opt_out(complaint_id=complaint.id)
+    return render(request, "triage_app/unsubscribe.html", {"complaint": complaint})
 
 
 # --- staff ------------------------------------------------------------------------

@@ -122,3 +122,24 @@ def test_the_staff_mail_page_is_behind_the_login(api):
     response = api.get(f"{WEB}/staff/mail/", allow_redirects=False, timeout=30)
     assert response.status_code == 302 and "/accounts/login/" in response.headers["Location"]
     assert os.path.isdir(Path(MAILDIR) / "new")
+
+
+def test_resolution_mail_asks_for_a_rating_and_the_rating_is_kept(api, db, staff_token):
+    address = new_address()
+    created = submit(api, WASHER.format(tag=uuid.uuid4().hex[:8]), email=address).json()
+    response = api.post(f"{WEB}/api/staff/complaints/{created['id']}/resolve/",
+                        headers={"Authorization": f"Token {staff_token}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    resolved = wait_for(lambda: [m for m in mailbox_of(address) if "resolved" in str(m["Subject"])], timeout=30,
+                        what="the resolution mail")[0]
+    track = f"{WEB}/track/{created['tracking_code']}/"
+    assert f"2: {track}?rating=2#satisfaction" in text_of(resolved)
+
+    customer = __import__("requests").Session()  # a browser of its own: no staff token
+    customer.get(track, timeout=30)
+    rated = customer.post(f"{track}rate/", data={"rating": "2", "comment": "Too slow.",
+                                                "csrfmiddlewaretoken": customer.cookies["csrftoken"]},
+                          timeout=30)
+    assert rated.status_code == 200 and "You rated it 2 of 5" in rated.text
+    assert db.execute("SELECT rating, comment FROM triage_satisfaction WHERE complaint_id = %s",
+                      [created["id"]]).fetchall() == [(2, "Too slow.")]

@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.triage_app.test_mail_relay import free_port
-from triage_app import errors, services
+from triage_app import errors, mail, services
 from triage_app.management.commands.mail_server import Handler, maildir_open
-from triage_app.models import Complaint, ComplaintEvent
+from triage_app.models import Complaint, ComplaintEvent, MailMessage, Satisfaction
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,112 @@ def test_without_a_maildir_the_page_says_where_mail_goes(client, staff_user, set
     client.force_login(staff_user)
     page = client.get("/staff/mail/").content.decode()
     assert "No local mailbox here" in page and "0 sent, 1 waiting" in page
+
+
+# --- satisfaction, unsubscribe, languages -------------------------------------------
+
+def test_a_resolved_complaint_asks_for_a_rating_and_keeps_the_answer(client, staff_user):
+    complaint = services.complaint_submit(text=TEXT, email="ann@example.com", source="web")
+    services.complaint_claim(complaint_id=complaint.id, by=staff_user)
+    url = f"/track/{complaint.tracking_code}/"
+    assert 'id="satisfaction"' not in client.get(url).content.decode()  # not before resolution
+    assert client.post(f"{url}rate/", {"rating": "4"}).status_code == 302
+    assert not Satisfaction.objects.exists()  # refused: not resolved yet
+    services.complaint_resolve(complaint_id=complaint.id, by=staff_user)
+    assert 'id="satisfaction"' in client.get(url).content.decode()
+    response = client.post(f"{url}rate/", {"rating": "2", "comment": f"Slow {XSS}"})
+    assert response.status_code == 302 and response["Location"] == f"{url}#satisfaction"
+    answer = Satisfaction.objects.get(complaint=complaint)
+    assert (answer.rating, answer.comment, answer.agent) == (2, f"Slow {XSS}", staff_user)
+    page = client.get(url).content.decode()
+    assert "You rated it 2 of 5" in page and XSS not in page
+    client.post(f"{url}rate/", {"rating": "5"})  # a second answer replaces the first
+    assert list(Satisfaction.objects.values_list("rating", flat=True)) == [5]
+
+
+@pytest.mark.parametrize("rating", ["0", "6", "3.5", "", "x", "True"])
+def test_a_bad_rating_is_refused_by_name(client, staff_user, rating):
+    complaint = services.complaint_submit(text=TEXT, email=None, source="web")
+    services.complaint_resolve(complaint_id=complaint.id, by=staff_user)
+    response = client.post(f"/track/{complaint.tracking_code}/rate/", {"rating": rating}, follow=True)
+    assert errors.RATING_INVALID in response.content.decode()
+    assert not Satisfaction.objects.exists()
+
+
+def test_unsubscribing_stops_the_mails_of_that_complaint_only(client, staff_user):
+    complaint = services.complaint_submit(text=TEXT, email="ann@example.com", source="web")
+    other = services.complaint_submit(text=TEXT, email="ann@example.com", source="web")
+    url = f"/track/{complaint.tracking_code}/unsubscribe/"
+    assert "No more mail" in client.get(url).content.decode()
+    assert not Complaint.objects.get(id=complaint.id).mail_opt_out  # a GET changes nothing
+    # One-click (RFC 8058): a mail client POSTs without a CSRF token.
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    assert csrf_client.post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert Complaint.objects.get(id=complaint.id).mail_opt_out
+    assert not MailMessage.objects.filter(complaint=complaint, sent_at__isnull=True).exists()  # owed mail dropped
+    services.complaint_reply_add(complaint_id=complaint.id, by=staff_user, body="We are on it.")
+    services.complaint_reply_add(complaint_id=other.id, by=staff_user, body="We are on it.")
+    assert not MailMessage.objects.filter(complaint=complaint).exists()
+    assert MailMessage.objects.filter(complaint=other, kind="reply").count() == 1
+
+
+def test_mails_carry_the_one_click_unsubscribe_headers():
+    complaint = services.complaint_submit(text=TEXT, email="ann@example.com", source="web")
+    sent = mail.email_message(MailMessage.objects.get(complaint=complaint)).message()
+    assert sent["List-Unsubscribe"] == f"<{mail.unsubscribe_url(complaint)}>"
+    assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.unsubscribe_url(complaint) in MailMessage.objects.get(complaint=complaint).body_text
+
+
+def test_the_form_speaks_russian_to_a_russian_browser_and_english_by_default(client):
+    russian = client.get("/", HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").content.decode()
+    assert "Расскажите, что пошло не так" in russian and '<html lang="ru">' in russian
+    english = client.get("/").content.decode()
+    assert "Tell us what went wrong" in english and '<html lang="en">' in english
+    refused = client.post("/", {"text": "short"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Напишите, пожалуйста, не меньше 10 символов." in refused
+
+
+def test_the_tracking_page_is_in_the_complaints_language_unless_switched(client):
+    complaint = services.complaint_submit(text="Мне так и не привезли заказ, деньги списали.", email=None,
+                                          source="web")
+    url = f"/track/{complaint.tracking_code}/"
+    page = client.get(url).content.decode()  # an English browser, a Russian complaint
+    assert "Что вы написали" in page and "Написать нам" in page
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": url})
+    assert switched.status_code == 302
+    assert "What you wrote" in client.get(url).content.decode()
+    refused = client.post(url, {"body": ""}).content.decode()
+    assert errors.MESSAGE_REQUIRED in refused
+
+
+def test_the_russian_translation_is_complete():
+    import subprocess
+    from pathlib import Path
+
+    po = Path(__file__).resolve().parents[2] / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    stats = subprocess.run(["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po)],
+                           capture_output=True, text=True, check=True).stderr
+    assert "translated messages" in stats and "untranslated" not in stats and "fuzzy" not in stats, stats
+
+
+def test_satisfaction_per_arm_category_and_agent_on_the_ab_page(client, staff_user, other_staff, django_user_model):
+    from tests.triage_app.factories import complaint_make, score_make
+    from triage_app import selectors
+
+    rated = [("A", "billing", staff_user, 5), ("A", "billing", other_staff, 4), ("B", "delivery", staff_user, 1)]
+    for arm, category, agent, rating in rated:
+        complaint = complaint_make()
+        score_make(complaint=complaint, arm=arm, category=category, model_name="triage" if arm == "A" else "vader")
+        services.complaint_claim(complaint_id=complaint.id, by=agent)
+        services.complaint_resolve(complaint_id=complaint.id, by=agent)
+        services.complaint_rate(complaint_id=complaint.id, rating=rating)
+    results = selectors.satisfaction_results()
+    assert [(r["label"], r["count"], r["mean"], r["satisfied"]) for r in results["arm"]] == [
+        ("A · triage 1", 2, 4.5, 1.0), ("B · vader 1", 1, 1.0, 0.0)]
+    assert [(r["label"], r["count"]) for r in results["category"]] == [("billing", 2), ("delivery", 1)]
+    assert [(r["label"], r["mean"]) for r in results["agent"]] == [("alice", 3.0), ("bob", 4.0)]
+    admin = django_user_model.objects.create_superuser(username="root", password="x", email="r@x.co")
+    client.force_login(admin)
+    page = client.get("/manage/ab/").content.decode()
+    assert 'id="satisfaction-agent"' in page and "4.50" in page
