@@ -23,6 +23,7 @@ from triage_app.models import (
     Score,
     ShadowScore,
 )
+from triage_core.priority import POLICY_FIELDS
 
 
 class ComplaintEventInline(admin.TabularInline):
@@ -137,7 +138,7 @@ def add_problems(form: forms.Form, exc: InvalidInput) -> None:
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = EscalationPolicy
-        fields = services.POLICY_FIELDS
+        fields = POLICY_FIELDS
 
     def clean(self):
         cleaned = super().clean()

@@ -23,6 +23,7 @@ from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment
 from triage_app.serializers import user_display_name
 from triage_app.validation import complaint_input_validate
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from triage_core.priority import POLICY_RANGES, SIGNALS
 
 MAX_ARMS = 4
 POLICY_LABELS = {
@@ -238,7 +239,7 @@ def policy_page(request: HttpRequest) -> HttpResponse:
     values = services.policy_values(current) or {}
     problems: dict = {}
     if request.method == "POST":
-        values = {field: request.POST.get(field, "") for field in services.POLICY_RANGES}
+        values = {field: request.POST.get(field, "") for field in POLICY_RANGES}
         values["signal_triggers"] = request.POST.getlist("signal_triggers")
         try:
             policy = services.policy_create(by=request.user, values=values)
@@ -249,8 +250,8 @@ def policy_page(request: HttpRequest) -> HttpResponse:
             return redirect("manage-policy")
     return render(request, "triage_app/policy.html", {
         "current": current, "values": values, "errors": problems,
-        "fields": [(f, POLICY_LABELS[f], services.POLICY_RANGES[f]) for f in services.POLICY_RANGES],
-        "signals": [(name, name in (values.get("signal_triggers") or [])) for name in services.SIGNALS],
+        "fields": [(f, POLICY_LABELS[f], POLICY_RANGES[f]) for f in POLICY_RANGES],
+        "signals": [(name, name in (values.get("signal_triggers") or [])) for name in SIGNALS],
         "versions": EscalationPolicy.objects.select_related("created_by")[:20],
         "audit": AuditLog.objects.filter(entity="escalation_policy").select_related("actor")[:20],
     }, status=400 if problems else 200)

@@ -1,0 +1,54 @@
+"""Every write of the triage app, one module per subject. Each write also tells the
+world after commit: the outbox publish to Kafka, the live push to staff dashboards, the
+mail the customer is owed.
+
+- complaints: submission and the staff actions on a complaint;
+- customers: what the customer does afterwards (answers, ratings, unsubscribing);
+- outbox: the Kafka outbox;
+- policy, experiments: the admin's versioned settings, audited (audit).
+
+Callers import this package (`services.complaint_submit(...)`); it names what the
+modules offer.
+"""
+from triage_app.services.audit import audit_record
+from triage_app.services.complaints import (
+    STAFF_ACTIONS,
+    STAFF_ACTIONS_WITH_BODY,
+    complaint_claim,
+    complaint_note_add,
+    complaint_release,
+    complaint_reply_add,
+    complaint_resolve,
+    complaint_submit,
+    staff_act,
+)
+from triage_app.services.customers import (
+    CustomerReply,
+    complaint_customer_reply,
+    complaint_mail_opt_out,
+    complaint_rate,
+    mail_bounce,
+)
+from triage_app.services.experiments import (
+    experiment_create,
+    experiment_restore,
+    experiment_validate,
+    experiment_values,
+)
+from triage_app.services.outbox import outbox_publish, outbox_publish_rollback_safe, outbox_record_delivery
+from triage_app.services.policy import (
+    complaints_reevaluate,
+    policy_create,
+    policy_validate,
+    policy_values,
+    scores_reevaluate_stale,
+)
+
+__all__ = [
+    "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
+    "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
+    "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",
+    "experiment_create", "experiment_restore", "experiment_validate", "experiment_values", "mail_bounce",
+    "outbox_publish", "outbox_publish_rollback_safe", "outbox_record_delivery", "policy_create", "policy_validate",
+    "policy_values", "scores_reevaluate_stale", "staff_act",
+]

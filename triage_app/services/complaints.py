@@ -1,0 +1,194 @@
+"""Writes on one complaint: its submission (with its Kafka message and acknowledgement
+mail, in one transaction) and every staff action on it."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ingest.producer import complaint_message
+from triage_app import errors, live, mail
+from triage_app.errors import ActionRefused, InvalidInput
+from triage_app.models import (
+    Complaint,
+    ComplaintEvent,
+    MailMessage,
+    OutboxEntry,
+    Score,
+)
+from triage_app.serializers import user_display_name
+from triage_app.services.outbox import outbox_publish_rollback_safe
+from triage_core.config import addresses
+from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
+
+
+def complaint_submit(*, text: str, email: str | None, source: str, preferred_language: str | None = None,
+                     follows: Complaint | None = None) -> Complaint:
+    """Store a complaint, the Kafka message it owes and the customer's acknowledgement
+    mail, in one transaction.
+
+    The message is published after commit; if that fails (broker down, process killed)
+    the outbox entry stays unpublished and `manage.py outbox_relay` sends it later, so a
+    complaint that got its 201 always reaches the stream. The mail waits in the mail
+    outbox for `manage.py mail_relay` in the same way. `preferred_language` is the
+    browser's (Accept-Language, or the page's language switch).
+    """
+    language = mail.customer_language(text=text, preferred=preferred_language)
+    with transaction.atomic():
+        complaint = Complaint.objects.create(text=text, email=email, source=source, language=language,
+                                             follows=follows)
+        ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.RECEIVED,
+                                      status=Complaint.Status.RECEIVED, public=True)
+        entry = OutboxEntry.objects.create(
+            complaint=complaint,
+            topic=addresses().kafka_topic,
+            key=str(complaint.id),
+            payload=complaint_message(complaint_id=str(complaint.id), text=complaint.text,
+                                      source=complaint.source, submitted_at=complaint.created_at),
+        )
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.ACKNOWLEDGEMENT)
+        transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
+    return complaint
+
+
+def _transition(*, complaint: Complaint, kind: str, by: AbstractBaseUser, status: str | None = None,
+                body: str = "", public: bool = False) -> None:
+    now = timezone.now()
+    update = {"updated_at": now}
+    if status is not None:
+        update["status"] = status
+    for name, value in update.items():
+        setattr(complaint, name, value)
+    ComplaintEvent.objects.create(complaint=complaint, kind=kind, status=status, body=body,
+                                  public=public, actor=by)
+
+
+@contextmanager
+def _staff_action(complaint_id) -> Iterator[Complaint]:
+    """One staff action on a complaint: its row locked, its new state pushed after commit.
+
+    SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
+    second one sees the first one's claim instead of overwriting it.
+    """
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        yield complaint
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
+
+
+def _refuse_if_resolved(complaint: Complaint) -> None:
+    if complaint.status == Complaint.Status.RESOLVED:
+        raise ActionRefused(errors.ALREADY_RESOLVED)
+
+
+def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> None:
+    if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
+        raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+
+
+def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with _staff_action(complaint_id) as complaint:
+        _refuse_if_resolved(complaint)
+        _refuse_if_claimed_by_other(complaint, by)
+        if complaint.claimed_by_id == by.pk:
+            return complaint
+        complaint.claimed_by = by
+        complaint.claimed_at = timezone.now()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.CLAIMED, by=by,
+                    status=Complaint.Status.IN_REVIEW, public=True)
+        complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
+    return complaint
+
+
+def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with _staff_action(complaint_id) as complaint:
+        _refuse_if_resolved(complaint)
+        if complaint.claimed_by_id != by.pk:
+            raise ActionRefused(errors.NOT_YOUR_CLAIM)
+        complaint.claimed_by = None
+        complaint.claimed_at = None
+        scored = Score.objects.filter(complaint_id=complaint.id).exists()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RELEASED, by=by,
+                    status=Complaint.Status.ANALYSED if scored else Complaint.Status.RECEIVED)
+        complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
+    return complaint
+
+
+def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+    with _staff_action(complaint_id) as complaint:
+        _refuse_if_resolved(complaint)
+        _refuse_if_claimed_by_other(complaint, by)
+        complaint.claimed_by = by
+        complaint.resolved_at = timezone.now()
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RESOLVED, by=by,
+                    status=Complaint.Status.RESOLVED, public=True)
+        complaint.save(update_fields=["claimed_by", "resolved_at", "status", "updated_at"])
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.RESOLVED)
+    return complaint
+
+
+def message_clean(body: object) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidInput({"body": [errors.MESSAGE_REQUIRED]})
+    body = body.strip()
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise InvalidInput({"body": [errors.MESSAGE_TOO_LONG]})
+    if not text_storable(body):
+        raise InvalidInput({"body": [errors.TEXT_UNSTORABLE]})
+    return body
+
+
+def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+    """An internal note: staff only, never shown to the customer."""
+    with _staff_action(complaint_id) as complaint:  # an unknown complaint is refused before its body
+        body = message_clean(body)
+        complaint.updated_at = timezone.now()
+        complaint.save(update_fields=["updated_at"])
+        event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.NOTE,
+                                              body=body, public=False, actor=by)
+    return event
+
+
+def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+    """A reply to the customer, shown on their tracking page."""
+    with _staff_action(complaint_id) as complaint:
+        body = message_clean(body)
+        _refuse_if_claimed_by_other(complaint, by)
+        complaint.updated_at = timezone.now()
+        complaint.save(update_fields=["updated_at"])
+        update = ["updated_at"]
+        if complaint.status == Complaint.Status.AWAITING_STAFF:  # answered: back to the customer
+            complaint.status = Complaint.Status.IN_REVIEW
+            update.append("status")
+        complaint.save(update_fields=update)
+        event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
+                                              body=body, public=True, actor=by)
+        mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.REPLY, event=event)
+    return event
+
+
+# Every staff action on one complaint, by the name the staff pages use (the API names
+# the two that add a message in the plural: notes, replies). Those two take a body.
+STAFF_ACTIONS: Mapping[str, Callable[..., object]] = {
+    "claim": complaint_claim,
+    "release": complaint_release,
+    "resolve": complaint_resolve,
+    "note": complaint_note_add,
+    "reply": complaint_reply_add,
+}
+
+
+STAFF_ACTIONS_WITH_BODY = frozenset({"note", "reply"})
+
+
+def staff_act(*, action: str, complaint_id, by: AbstractBaseUser, body: object = None) -> None:
+    """Run a staff action (a key of STAFF_ACTIONS); `body` for a note or a reply."""
+    service = STAFF_ACTIONS[action]
+    if action in STAFF_ACTIONS_WITH_BODY:
+        service(complaint_id=complaint_id, by=by, body=body)
+    else:
+        service(complaint_id=complaint_id, by=by)
