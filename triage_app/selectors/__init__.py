@@ -1,0 +1,40 @@
+"""Every read of the triage app, shaped for the page, API or push that needs it; one module
+per subject:
+
+- users: who may do what;
+- admin_settings: the current policy and experiment;
+- complaints: one complaint for its customer and for staff;
+- queue: the staff queue;
+- ab: the A/B results; health: the pipeline as the database sees it;
+- mail: what customers were sent.
+
+Callers import this package (`selectors.complaint_queue(...)`); it names what the modules offer.
+"""
+from triage_app.selectors.ab import HISTOGRAM_BINS, SATISFACTION_GROUPS, ab_results, satisfaction_results
+from triage_app.selectors.admin_settings import experiment_current, policy_as_core, policy_current
+from triage_app.selectors.complaints import (
+    complaint_detail,
+    complaint_get_by_tracking_code,
+    complaint_public_data,
+    complaint_public_history,
+    complaint_timeline,
+)
+from triage_app.selectors.health import pipeline_db_health
+from triage_app.selectors.mail import MAILDIR_PAGE, mail_outbox_summary, maildir_message, maildir_recent
+from triage_app.selectors.queue import (
+    QUEUE_LIMIT,
+    complaint_queue,
+    queue_filter_choices,
+    queue_item,
+    queue_items,
+    queue_items_by_ids,
+)
+from triage_app.selectors.users import user_is_staff, user_is_triage_admin
+
+__all__ = [
+    "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "ab_results", "complaint_detail",
+    "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",
+    "complaint_timeline", "experiment_current", "mail_outbox_summary", "maildir_message", "maildir_recent",
+    "pipeline_db_health", "policy_as_core", "policy_current", "queue_filter_choices", "queue_item",
+    "queue_items", "queue_items_by_ids", "satisfaction_results", "user_is_staff", "user_is_triage_admin",
+]

@@ -1,0 +1,54 @@
+"""The staff queue: its order, filters and the shape of one item."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import QuerySet
+
+from triage_app.models import (
+    Complaint,
+    Score,
+)
+from triage_app.selectors.admin_settings import policy_as_core, policy_current
+from triage_app.serializers import QueueItemOut
+from triage_core.priority import Policy
+
+QUEUE_LIMIT = 500
+
+
+def complaint_queue(*, status: str | None = None, category: str | None = None, model: str | None = None,
+                    include_resolved: bool = False, limit: int = QUEUE_LIMIT) -> QuerySet[Complaint]:
+    """Scored complaints, escalated first, then highest priority, then most negative."""
+    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by")
+    if status:
+        complaints = complaints.filter(status=status)
+    elif not include_resolved:
+        complaints = complaints.exclude(status=Complaint.Status.RESOLVED)
+    if category:
+        complaints = complaints.filter(score__category=category)
+    if model:
+        complaints = complaints.filter(score__model_name=model)
+    return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
+
+
+def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
+    """One queue row for staff: what it says, where it ranks and why (serializers.QueueItemOut)."""
+    return QueueItemOut(complaint, context={"policy": policy}).data
+
+
+def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
+    return QueueItemOut(complaints, many=True, context={"policy": policy_as_core(policy_current())}).data
+
+
+def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:
+    complaints = Complaint.objects.filter(id__in=list(complaint_ids)).select_related("score", "claimed_by")
+    return queue_items(complaints=complaints)
+
+
+def queue_filter_choices() -> dict:
+    return {
+        "statuses": [s for s in Complaint.Status if s != Complaint.Status.RECEIVED],
+        "categories": list(Score.objects.exclude(category__isnull=True).order_by("category")
+                           .values_list("category", flat=True).distinct()),
+        "models": list(Score.objects.order_by("model_name").values_list("model_name", flat=True).distinct()),
+    }
