@@ -14,4 +14,4 @@ RUN mvn -q -B -f infra/spark/pom.xml dependency:copy-dependencies -DincludeScope
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000 9000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "triage_app.asgi:application"]
+CMD ["python", "-m", "triage_app.serve", "-b", "0.0.0.0", "-p", "8000", "triage_app.asgi:application"]

@@ -74,12 +74,13 @@ def per_row_udf_rate(texts: Sequence[str], scoring_url: str) -> float:
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     url = f"{scoring_url}/predict"
+    auth = {"Authorization": f"Bearer {addresses().scoring_token}"}
 
     @F.udf(DoubleType())
     def score(text):
         import requests  # the demo's UDF: a new connection and one request per row
 
-        return requests.post(url, json={"data": text}, timeout=30).json()["compound"]
+        return requests.post(url, json={"data": text}, headers=auth, timeout=30).json()["compound"]
 
     try:
         frame = spark.createDataFrame([(t,) for t in texts], "text string").repartition(2).cache()

@@ -36,6 +36,7 @@ from scoring_service.local_server import running_service  # noqa: E402
 from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints  # noqa: E402
 from scoring_service.triage_v2.model import TriageModelV2  # noqa: E402
 from scoring_service.vader import Vader, nltk_reference  # noqa: E402
+from triage_core.config import addresses  # noqa: E402
 
 CHUNK = 500
 
@@ -73,6 +74,7 @@ def complaint_like_texts() -> list[str]:
 
 
 def over_http(label: str, url: str, model: str, texts: Sequence[str], batch: int, repeat: int) -> float:
+    auth = {"Authorization": f"Bearer {addresses().scoring_token}"}
     rates = []
     with requests.Session() as session:
         for run in range(repeat):
@@ -81,7 +83,7 @@ def over_http(label: str, url: str, model: str, texts: Sequence[str], batch: int
                 for start in range(0, len(texts), batch):
                     chunk = texts[start:start + batch]
                     response = session.post(
-                        f"{url}/v1/models/{model}:predict", timeout=60,
+                        f"{url}/v1/models/{model}:predict", timeout=60, headers=auth,
                         json={"instances": [{"id": str(start + i), "text": t} for i, t in enumerate(chunk)]})
                     response.raise_for_status()
                     if len(response.json()["predictions"]) != len(chunk):

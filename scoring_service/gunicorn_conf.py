@@ -5,12 +5,25 @@
 
 gthread workers keep HTTP connections alive between requests (the sync worker closes
 every one), which is what a batching client such as the Spark job wants. Bound to
-loopback unless SCORING_BIND says otherwise; set SCORING_TOKEN when it is not.
+loopback unless SCORING_BIND or --bind says otherwise; bound anywhere else, it refuses to
+start unless TRIAGE_SCORING_TOKEN is set (a token generated into this machine's var/ is
+known to no client on another machine, and no token is an open door).
 """
 import os
 import tempfile
 
+from scoring_service.binding import loopback_only
+
 bind = os.environ.get("SCORING_BIND", "127.0.0.1:9000")
+
+
+def on_starting(server):
+    """Refuse a bind beyond loopback without a token of the deployment's own."""
+    token = os.environ.get("TRIAGE_SCORING_TOKEN", "").strip() or os.environ.get("SCORING_TOKEN", "").strip()
+    if not loopback_only(server.cfg.bind) and not token:
+        server.log.error("refusing to serve on %s without TRIAGE_SCORING_TOKEN: set it (and give it to the "
+                         "clients), or bind to 127.0.0.1", ", ".join(server.cfg.bind))
+        raise SystemExit(3)
 workers = int(os.environ.get("SCORING_WORKERS", "1"))
 worker_class = "gthread"
 threads = int(os.environ.get("SCORING_THREADS", "4"))

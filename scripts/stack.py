@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -224,8 +225,13 @@ def ensure_database() -> None:
     creds, _, rest = url.rpartition("@")
     user, _, password = creds.partition(":")
     dbname = rest.split("/", 1)[1].split("?", 1)[0]
+    password = password.replace("'", "''")
     if psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'") != "1":
         psql(f"CREATE ROLE \"{user}\" LOGIN CREATEDB PASSWORD '{password}'")
+    else:
+        # Every start: a cluster made before passwords were generated (the documented
+        # `triage`) takes the generated one; the clients have no other.
+        psql(f"ALTER ROLE \"{user}\" PASSWORD '{password}'")
     if psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'") != "1":
         psql(f"CREATE DATABASE \"{dbname}\" OWNER \"{user}\"")
 
@@ -269,17 +275,42 @@ def running_pid(name: str) -> int | None:
     return postmaster_pid() if name == "postgres" else read_pid(name)
 
 
+def redis_user() -> tuple[str, str] | None:
+    """(user, password) of TRIAGE_REDIS_URL, or None when it names no user."""
+    parts = urlsplit(ADDR.redis_url)
+    return (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+
+
 def start_redis() -> None:
-    (VAR / "redis").mkdir(parents=True, exist_ok=True)
-    spawn("redis", ["redis-server", "--bind", REDIS_HOST, "--port", str(REDIS_PORT), "--dir", str(VAR / "redis"),
-                    "--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+    """Redis with one ACL user, the clients' (its generated password in an ACL file
+    of mode 0600, never on the command line where `ps` shows it); the passwordless
+    `default` user is off."""
+    folder = VAR / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = ["redis-server", "--bind", REDIS_HOST, "--port", str(REDIS_PORT), "--dir", str(folder),
+            "--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+    account = redis_user()
+    if account is not None:
+        acl = folder / "users.acl"
+        acl.write_text(f"user {account[0]} on >{account[1]} ~* &* +@all\nuser default off\n")
+        acl.chmod(0o600)
+        argv += ["--aclfile", str(acl)]
+    spawn("redis", argv)
 
 
 def redis_healthy() -> bool:
+    account = redis_user()
+    auth = f"AUTH {account[0]} {account[1]}\r\n".encode() if account else b""
     try:
         with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            sock.sendall(auth + b"PING\r\n")
+            answer = b""
+            while answer.count(b"\r\n") < (2 if account else 1):
+                chunk = sock.recv(64)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer == (b"+OK\r\n" if account else b"") + b"+PONG\r\n"
     except OSError:
         return False
 
@@ -385,7 +416,7 @@ def start_web() -> None:
             raise SystemExit(f"`manage.py {' '.join(cmd)}` failed; see {LOG / 'web-setup.log'}")
         if cmd[0] == "ensure_admin" and result.stdout.strip():
             print(result.stdout.strip(), flush=True)
-    spawn("web", [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(WEB_PORT),
+    spawn("web", [PY, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(WEB_PORT),
                   "triage_app.asgi:application"])
 
 
@@ -419,6 +450,21 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [
               simple_stop("stream"), 180),
 ]}
 ORDER = list(COMPONENTS)
+
+
+PRIVATE_DIRS = ("run", "log", "kafka", "redis", "mail", "checkpoints", "secrets")
+
+
+def make_var_private() -> None:
+    """var/ holds complaint text (Kafka segments, checkpoints), customers' mail and the
+    stack's secrets: readable by the product only. The var dir itself is 0711, so the
+    `postgres` user can still reach its own data folder inside it (0700, its own)."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    os.chmod(VAR, 0o711)
+    for name in PRIVATE_DIRS:
+        folder = VAR / name
+        folder.mkdir(exist_ok=True)
+        os.chmod(folder, 0o700)
 
 
 def wait_healthy(comp: Component) -> None:
@@ -516,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown component(s) {unknown}; known: {ORDER}")
     names = [n for n in ORDER if n in args.names] if args.names else ORDER
+    if args.action in ("up", "start", "restart"):
+        make_var_private()
     if args.action in ("up", "start"):
         up(names) if args.action == "up" else [start(n) for n in names]
     elif args.action in ("down", "stop"):

@@ -9,7 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # What a deployment must set (compose.yaml refuses to start without them).
 REQUIRED = {"DJANGO_SECRET_KEY": "compose-config-check", "TRIAGE_SMTP_URL": "smtp://relay.example.com:587",
-            "TRIAGE_MAIL_DOMAIN": "complaints.example.com", "TRIAGE_PUBLIC_URL": "https://complaints.example.com"}
+            "TRIAGE_MAIL_DOMAIN": "complaints.example.com", "TRIAGE_PUBLIC_URL": "https://complaints.example.com",
+            "POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret", "TRIAGE_SCORING_TOKEN": "token"}
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
@@ -32,8 +33,11 @@ def test_compose_publishes_the_web_port_on_loopback_only():
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
-def test_compose_refuses_to_run_without_the_mail_settings():
-    env = {k: v for k, v in {**os.environ, **REQUIRED}.items() if k != "TRIAGE_MAIL_DOMAIN"}
+@pytest.mark.parametrize("missing", ["TRIAGE_MAIL_DOMAIN", "POSTGRES_PASSWORD", "REDIS_PASSWORD",
+                                     "TRIAGE_SCORING_TOKEN"])
+def test_compose_refuses_to_run_without_its_secrets_and_mail_settings(missing):
+    """No default password anywhere: a deployment that forgot one does not start."""
+    env = {k: v for k, v in {**os.environ, **REQUIRED}.items() if k != missing}
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
                             capture_output=True, text=True, env=env)
-    assert result.returncode != 0 and "TRIAGE_MAIL_DOMAIN" in result.stderr
+    assert result.returncode != 0 and missing in result.stderr

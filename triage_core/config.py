@@ -36,13 +36,25 @@ class Addresses:
 
 
 def addresses() -> Addresses:
+    """Where every service is, and how to log in to it.
+
+    The default URLs name a user and no password: the password is the one set-up
+    generated for this stack (triage_core.credentials, in <var>/secrets/), as is the
+    scoring service's token. A URL with a password, or TRIAGE_SCORING_TOKEN, is used as
+    given (a deployment's own secrets)."""
+    from triage_core.credentials import generated, with_generated_password
+
+    var = var_dir()
     return Addresses(
         kafka_bootstrap=env("TRIAGE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         kafka_topic=env("TRIAGE_KAFKA_TOPIC", "complaints"),
-        database_url=env("TRIAGE_DATABASE_URL", "postgresql://triage:triage@127.0.0.1:5433/triage"),
-        redis_url=env("TRIAGE_REDIS_URL", "redis://127.0.0.1:6380/0"),
+        database_url=with_generated_password(env("TRIAGE_DATABASE_URL", "postgresql://triage@127.0.0.1:5433/triage"),
+                                             secret="postgres_password", var=var),
+        redis_url=with_generated_password(env("TRIAGE_REDIS_URL", "redis://triage@127.0.0.1:6380/0"),
+                                          secret="redis_password", var=var),
         scoring_url=env("TRIAGE_SCORING_URL", "http://127.0.0.1:9000"),
-        scoring_token=env("SCORING_TOKEN", ""),
+        # SCORING_TOKEN: the name before every variable had the TRIAGE_ prefix.
+        scoring_token=env("TRIAGE_SCORING_TOKEN", env("SCORING_TOKEN", "")) or generated("scoring_token", var=var),
     )
 
 

@@ -86,7 +86,7 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     logs = {name: open(ARTIFACTS / f"{name}.log", "w") for name in ("daphne", "listener")}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        subprocess.Popen([sys.executable, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(port),
                           "triage_app.asgi:application"], cwd=ROOT, env=env, stdout=logs["daphne"],
                          stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, "manage.py", "score_listener"], cwd=ROOT, env=env,

@@ -127,6 +127,11 @@ def staff_token(stack_session: Stack) -> str:
     return result.stdout.strip().split()[2]
 
 
+def scoring_headers() -> dict[str, str]:
+    """What the stream sends the scoring service: the stack's generated token."""
+    return {"Authorization": f"Bearer {addresses().scoring_token}"}
+
+
 def wait_for(predicate: Callable[[], Any], *, timeout: float, interval: float = 0.5, what: str = "condition") -> Any:
     """Poll until `predicate()` is truthy; fail the test naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout

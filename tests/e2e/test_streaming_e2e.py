@@ -13,7 +13,7 @@ import requests
 from streaming import transform
 from streaming.job import PAUSE_AFTER_COMMIT_FILE, PAUSED_FILE
 from streaming.scoring import SCORING_UNAVAILABLE
-from tests.e2e.conftest import scored_count, unique_text, wait_for
+from tests.e2e.conftest import scored_count, scoring_headers, unique_text, wait_for
 from tests.e2e.streaming_helpers import (
     complaint_message,
     produce,
@@ -136,6 +136,7 @@ def test_scoring_outage_fails_batches_until_the_service_returns_and_makes_up_not
     for model in {r[0] for r in rows}:
         mine = [r for r in rows if r[0] == model]
         answer = requests.post(f"{addresses().scoring_url}/v1/models/{model}:predict", timeout=30,
+                               headers=scoring_headers(),
                                json={"instances": [{"id": r[1], "text": r[2]} for r in mine]}).json()
         truth = {p["id"]: p["compound"] for p in answer["predictions"]}
         assert {r[1]: r[3] for r in mine} == truth
@@ -182,7 +183,7 @@ def test_poison_messages_are_dead_lettered_and_the_good_ones_around_them_scored(
 
 
 def _models() -> set[str]:
-    answer = requests.get(f"{addresses().scoring_url}/v1/models", timeout=10).json()
+    answer = requests.get(f"{addresses().scoring_url}/v1/models", timeout=10, headers=scoring_headers()).json()
     return {m["name"] for m in answer["models"]}
 
 
