@@ -4,6 +4,8 @@ Views validate, call a service or selector, and shape the answer; nothing else.
 """
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
@@ -43,9 +45,37 @@ def exception_handler(exc, context):
 
 
 def client_ip(request) -> str | None:
-    # daphne puts the peer address in REMOTE_ADDR; behind a proxy run daphne with
-    # --proxy-headers so this is the client, not the proxy.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, for rate limits and login throttling.
+
+    daphne puts the peer in REMOTE_ADDR. When that peer is one of the deployment's
+    proxies (TRIAGE_TRUSTED_PROXIES), the client is the right-most hop of
+    X-Forwarded-For that is not a trusted proxy: every hop left of it was written by the
+    client itself and could be anything (daphne's --proxy-headers trusts the left-most,
+    which let a client pick a new address per request and reset its own limits)."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer is None or not _trusted_proxy(peer):
+        return peer
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted_proxy(hop):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRIAGE_TRUSTED_PROXIES)
 
 
 def client_address(request) -> str:

@@ -23,6 +23,7 @@ Environment (besides the addresses in docs/contracts.md):
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -274,6 +275,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # for "is this request secure" (the proxy must set it and strip a client's own).
 # `manage.py check --deploy` then reports nothing (tests/triage_app/test_settings.py).
 HTTPS = env("TRIAGE_HTTPS", "0").lower() in {"1", "true", "yes", "on"}
+# The proxies in front of the web app (addresses or networks, comma-separated): from
+# them, X-Forwarded-For names the client (its right-most untrusted hop, triage_app.api).
+TRIAGE_TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)
+                          for p in env("TRIAGE_TRUSTED_PROXIES", "").split(",") if p.strip()]
 if HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
