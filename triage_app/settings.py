@@ -75,7 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "channels",
     "axes",
@@ -290,7 +290,8 @@ if HTTPS:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring tokens stored hashed (django-rest-knox): `manage.py api_token <user>`.
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PARSER_CLASSES": ["triage_app.parsers.JSONParser"],
@@ -298,6 +299,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "triage_app.api.exception_handler",
 }
+# An API token lasts this many hours (TRIAGE_API_TOKEN_HOURS, default 30 days); the
+# database keeps only its hash, so a leaked database dump holds no usable token.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("TRIAGE_API_TOKEN_HOURS", 24 * 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complaint triage API",
     "DESCRIPTION": "Public complaint submission and tracking; staff priority queue.",

@@ -122,9 +122,9 @@ def api(stack_session: Stack) -> requests.Session:
 
 @pytest.fixture(scope="session")
 def staff_token(stack_session: Stack) -> str:
-    result = subprocess.run([sys.executable, "manage.py", "drf_create_token", "admin"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "manage.py", "api_token", "admin", "--hours", "2"], cwd=ROOT,
                             capture_output=True, text=True, check=True)
-    return result.stdout.strip().split()[2]
+    return result.stdout.strip()
 
 
 def scoring_headers() -> dict[str, str]:

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.triage_app.factories import complaint_make, score_make
@@ -196,8 +196,8 @@ def test_queue_filters(client, staff_user):
 
 def test_queue_accepts_token_auth(client, db):
     admin = get_user_model().objects.create_superuser(username="admin", password="pw-x-12345")
-    token = Token.objects.create(user=admin)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = AuthToken.objects.create(user=admin)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/queue/").status_code == 200
 
 
