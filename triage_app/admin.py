@@ -8,7 +8,7 @@ import json
 from django import forms
 from django.contrib import admin
 
-from triage_app import errors, services
+from triage_app import errors, selectors, services
 from triage_app.errors import InvalidInput
 from triage_app.models import (
     AuditLog,
@@ -112,7 +112,21 @@ class MailMessageAdmin(admin.ModelAdmin):
 
 
 class VersionedAdmin(admin.ModelAdmin):
-    """Saving creates the next version; old versions stay as they were."""
+    """Saving creates the next version; old versions stay as they were. Who may see and
+    save them is the product's one rule (the "triage admin" permission), as on the
+    product's own policy and experiment screens."""
+
+    def has_module_permission(self, request) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return ("version", "created_at", "created_by")

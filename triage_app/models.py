@@ -275,6 +275,9 @@ class EscalationPolicy(models.Model):
         db_table = "triage_escalation_policy"
         ordering = ["-version"]
         verbose_name_plural = "escalation policies"
+        # The one permission of admins (selectors.user_is_triage_admin): the product's
+        # policy, experiment, A/B and health screens and their Django admin pages alike.
+        permissions = [("triage_admin", "Can tune the escalation policy and run model experiments")]
 
     def __str__(self) -> str:
         return f"policy v{self.version}"

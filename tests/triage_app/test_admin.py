@@ -89,3 +89,22 @@ def test_the_admin_experiment_form_names_what_is_wrong_and_saves_nothing(admin_c
     assert response.status_code == 200  # the form again, with its errors
     assert message in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
     assert Experiment.objects.count() == before
+
+
+def test_one_triage_admin_permission_opens_the_screens_and_their_admin_pages(client, django_user_model):
+    """Issue 12, item 12: the product's screens and the Django admin's policy and
+    experiment pages follow one rule. Mutant tried: VersionedAdmin without its
+    permission methods (Django's model permissions back): the group member could not
+    open the admin's policy page, and the add-only user could."""
+    from django.contrib.auth.models import Group, Permission
+
+    tuner = django_user_model.objects.create_user(username="tuner", password="pw-tuner-123", is_staff=True)
+    tuner.groups.add(Group.objects.get(name="Triage admins"))
+    adder = django_user_model.objects.create_user(username="adder", password="pw-adder-123", is_staff=True)
+    adder.user_permissions.add(Permission.objects.get(codename="add_escalationpolicy"))
+    for user, allowed in ((tuner, True), (adder, False)):
+        client.force_login(user)
+        for url in ("/manage/policy/", "/manage/experiment/", "/admin/triage_app/escalationpolicy/",
+                    "/admin/triage_app/escalationpolicy/add/", "/admin/triage_app/experiment/add/"):
+            status = client.get(url).status_code
+            assert (status == 200) is allowed, (user.username, url, status)
