@@ -44,12 +44,14 @@ def producer_config(*, bootstrap: str | None = None, client_id: str = "triage-ap
     }
 
 
-def complaint_message(*, complaint_id: str, text: str, source: str, submitted_at: datetime) -> str:
-    """The value of a `complaints` record (docs/contracts.md), as JSON text."""
-    return json.dumps(
-        {"id": complaint_id, "text": text, "source": source, "submitted_at": submitted_at.isoformat()},
-        ensure_ascii=False,
-    )
+def complaint_message(*, complaint_id: str, text: str, source: str, submitted_at: datetime,
+                      revision: int = 0) -> str:
+    """The value of a `complaints` record (docs/contracts.md), as JSON text; `revision`
+    n > 0 when the customer wrote again and `text` is the conversation so far."""
+    message = {"id": complaint_id, "text": text, "source": source, "submitted_at": submitted_at.isoformat()}
+    if revision:
+        message["revision"] = revision
+    return json.dumps(message, ensure_ascii=False)
 
 
 class ComplaintPublisher:

@@ -36,7 +36,7 @@ SCORE_COLUMNS = [
     ("language", "text"), ("complaint_probability", "float8"),
     ("priority", "float8"), ("escalated", "bool"),
     ("kafka_topic", "text"), ("kafka_partition", "int"), ("kafka_offset", "bigint"),
-    ("enqueued_at", "timestamptz"), ("scoring_ms", "float8"),
+    ("enqueued_at", "timestamptz"), ("scoring_ms", "float8"), ("revision", "int"),
 ]
 # Only for complaints whose shadow model answered; kafka_* order duplicates as in SCORE_COLUMNS.
 SHADOW_COLUMNS = [
@@ -165,6 +165,8 @@ def score_values(accepted: pd.DataFrame, policy: priority_rules.Policy) -> dict[
         language=languages, complaint_probability=probabilities,
         priority=[ev.priority for ev in evaluations], escalated=[ev.escalated for ev in evaluations],
         enqueued_at=accepted["enqueued_at"],
+        # Frames made before messages had a revision (and tests' hand-made ones) are revision 0.
+        revision=[int(r) for r in accepted["revision"].tolist()] if "revision" in accepted else [0] * len(compounds),
     )
     return values
 

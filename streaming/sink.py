@@ -5,6 +5,11 @@ commit and Spark's checkpoint commit, Spark runs the same micro-batch again. Eve
 insert is keyed (complaint id; topic/partition/offset for dead letters) with
 ON CONFLICT DO NOTHING, so a replay changes nothing: the first score stands, with the
 arm, model and policy it was computed with, and nothing is notified twice.
+
+One exception, and it is keyed too: a message with a higher `revision` (the customer
+wrote again; its text is the conversation so far) replaces its complaint's score, so
+what the customer adds can move the complaint up the queue. A replay of any revision
+finds the stored revision equal or higher and changes nothing.
 """
 from __future__ import annotations
 
@@ -113,8 +118,10 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
                    complaint_id, tracking_code, text, NULL, source, 'analysed', enqueued_at, now()
             FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
             ON CONFLICT (id) DO NOTHING""")
-        # DO NOTHING, not DO UPDATE: foreachBatch is at-least-once, and a replayed batch
-        # must not overwrite the first score (its arm may differ if the split changed).
+        # DO UPDATE only for a higher revision: foreachBatch is at-least-once, and a
+        # replayed batch must not overwrite a score (its arm may differ if the split
+        # changed); a newer revision of the conversation must. Within one batch the
+        # highest revision of a complaint is the one kept (DISTINCT ON ... revision DESC).
         # Shadow scores only for complaints this very statement scored: a replay under a
         # newer experiment must not add a shadow score to a complaint scored before it.
         # (Joining the RETURNING rows in the same statement, rather than sending their ids
@@ -124,13 +131,24 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
                 INSERT INTO triage_score (complaint_id, model_name, model_version, arm, experiment_version,
                     compound, neg, neu, pos, label, category, signals, explanation, language, complaint_probability,
                     priority, escalated, policy_version, kafka_topic, kafka_partition, kafka_offset, enqueued_at,
-                    scored_at, scoring_ms)
+                    scored_at, scoring_ms, revision)
                 SELECT DISTINCT ON (complaint_id) complaint_id, model_name, model_version, arm, %(experiment)s,
                     compound, neg, neu, pos, label, category, signals, explanation, language, complaint_probability,
                     priority, escalated, %(policy)s, kafka_topic, kafka_partition, kafka_offset, enqueued_at,
-                    clock_timestamp(), scoring_ms
-                FROM stream_score_in ORDER BY complaint_id, kafka_partition, kafka_offset
-                ON CONFLICT (complaint_id) DO NOTHING
+                    clock_timestamp(), scoring_ms, revision
+                FROM stream_score_in ORDER BY complaint_id, revision DESC, kafka_partition, kafka_offset
+                ON CONFLICT (complaint_id) DO UPDATE SET
+                    model_name = EXCLUDED.model_name, model_version = EXCLUDED.model_version, arm = EXCLUDED.arm,
+                    experiment_version = EXCLUDED.experiment_version, compound = EXCLUDED.compound,
+                    neg = EXCLUDED.neg, neu = EXCLUDED.neu, pos = EXCLUDED.pos, label = EXCLUDED.label,
+                    category = EXCLUDED.category, signals = EXCLUDED.signals, explanation = EXCLUDED.explanation,
+                    language = EXCLUDED.language, complaint_probability = EXCLUDED.complaint_probability,
+                    priority = EXCLUDED.priority, escalated = EXCLUDED.escalated,
+                    policy_version = EXCLUDED.policy_version, kafka_topic = EXCLUDED.kafka_topic,
+                    kafka_partition = EXCLUDED.kafka_partition, kafka_offset = EXCLUDED.kafka_offset,
+                    enqueued_at = EXCLUDED.enqueued_at, scored_at = EXCLUDED.scored_at,
+                    scoring_ms = EXCLUDED.scoring_ms, revision = EXCLUDED.revision
+                WHERE triage_score.revision < EXCLUDED.revision
                 RETURNING complaint_id, escalated),
             shadow AS (
                 INSERT INTO triage_shadow_score (complaint_id, model_name, model_version, compound, neg, neu, pos,

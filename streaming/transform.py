@@ -66,6 +66,7 @@ PARSED_SCHEMA = StructType([
     StructField("complaint_id", StringType()),
     StructField("text", StringType()),
     StructField("source", StringType()),
+    StructField("revision", IntegerType()),
     StructField("reason", StringType()),
     StructField("detail", StringType()),
 ])
@@ -78,6 +79,7 @@ class ParsedMessage:
     complaint_id: str | None = None
     text: str | None = None
     source: str | None = None
+    revision: int = 0  # the customer wrote again: the text is the conversation so far
     reason: str | None = None
     detail: str | None = None
 
@@ -90,6 +92,8 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
     """One Kafka record value, as docs/contracts.md defines it.
 
     `{"id": uuid, "text": ..., "source": ...}` is a complaint with that id;
+    an optional `"revision"` (1, 2, ...) says the customer wrote again and `text` is the
+    conversation so far (the sink then replaces that complaint's score);
     `{"data": text}` (the classic demo) is a complaint whose id derives from the record's
     position, so a replay makes the same complaint again rather than a second one.
     """
@@ -119,10 +123,15 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
         # An unknown source is stored as the classic one rather than dead-lettered: the
         # label is informational and must fit varchar(16).
         source = source if isinstance(source, str) and source in SOURCES_NAMED_IN_MESSAGES else SOURCE_CLASSIC
+        revision = payload.get("revision", 0)
+        # Like the source, a ranking hint: one that is not a whole number from 0 is 0.
+        revision = revision if isinstance(revision, int) and not isinstance(revision, bool) and 0 <= revision < 2**31 \
+            else 0
     elif "data" in payload:
         complaint_id = classic_complaint_id(topic, partition, offset)
         text = payload["data"]
         source = SOURCE_CLASSIC
+        revision = 0
     else:
         return _dead(REASON_MISSING_TEXT, "object has neither \"id\"/\"text\" nor \"data\"")
 
@@ -140,7 +149,7 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
         return _dead(REASON_EMPTY_TEXT, "text is empty after trimming")
     if problem == TEXT_TOO_LONG:
         return _dead(REASON_TEXT_TOO_LONG, f"text has {len(text)} characters, limit {MAX_TEXT_CHARS}")
-    return ParsedMessage(complaint_id=complaint_id, text=text, source=source)
+    return ParsedMessage(complaint_id=complaint_id, text=text, source=source, revision=revision)
 
 
 def parse_frame(records: pd.DataFrame) -> pd.DataFrame:
@@ -163,6 +172,7 @@ def parse_frame(records: pd.DataFrame) -> pd.DataFrame:
         "complaint_id": [p.complaint_id for p in parsed],
         "text": [p.text for p in parsed],
         "source": [p.source for p in parsed],
+        "revision": [p.revision for p in parsed],
         "reason": [p.reason for p in parsed],
         "detail": [p.detail for p in parsed],
     })

@@ -86,13 +86,15 @@ class ComplaintEvent(models.Model):
 
 
 class OutboxEntry(models.Model):
-    """A Kafka message owed for a stored complaint, written in the complaint's transaction.
+    """A Kafka message owed for a stored complaint, written in the transaction of the event
+    that causes it (the submission, or a customer's later message).
 
     `published_at` is set only from the producer's delivery callback, so an entry whose
     publish was lost (broker down, process killed) stays pending for the relay.
     """
 
-    complaint = models.OneToOneField(Complaint, on_delete=models.CASCADE, related_name="outbox")
+    # One per message: the submission, and one more each time the customer writes again.
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="outbox_entries")
     topic = models.CharField(max_length=255)
     key = models.CharField(max_length=64)
     payload = models.TextField()
@@ -211,6 +213,9 @@ class Score(ScoreColumns):
     kafka_partition = models.IntegerField()
     kafka_offset = models.BigIntegerField()
     enqueued_at = models.DateTimeField()
+    # 0 for the complaint as submitted; n once the customer wrote n more times (the stream
+    # then scored the conversation so far and replaced this row: streaming/sink.py).
+    revision = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "triage_score"

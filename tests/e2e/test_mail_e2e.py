@@ -143,3 +143,25 @@ def test_resolution_mail_asks_for_a_rating_and_the_rating_is_kept(api, db, staff
     assert rated.status_code == 200 and "You rated it 2 of 5" in rated.text
     assert db.execute("SELECT rating, comment FROM triage_satisfaction WHERE complaint_id = %s",
                       [created["id"]]).fetchall() == [(2, "Too slow.")]
+
+
+def test_what_the_customer_adds_is_scored_and_can_escalate_the_complaint(api, db):
+    """A mild complaint ranks low; the customer then writes that they will take legal
+    action: the stream scores the conversation as revision 1 and the legal threat
+    escalates it (the default policy's trigger), live, without staff doing anything."""
+    created = submit(api, f"Case {uuid.uuid4().hex[:8]}: the delivery was a day later than promised.").json()
+
+    def score():
+        return db.execute("SELECT revision, escalated, priority, signals FROM triage_score WHERE complaint_id = %s",
+                          [created["id"]]).fetchone()
+    first = wait_for(score, timeout=60, what="the first score")
+    assert first[0] == 0 and not first[1]
+    customer = __import__("requests").Session()
+    track = f"{WEB}/track/{created['tracking_code']}/"
+    customer.get(track, timeout=30)
+    sent = customer.post(track, data={"body": "It is still not here. If this is not fixed by Friday I will take "
+                                              "legal action and contact my lawyer.",
+                                      "csrfmiddlewaretoken": customer.cookies["csrftoken"]}, timeout=30)
+    assert sent.status_code == 200
+    revised = wait_for(lambda: (s := score()) and s[0] == 1 and s, timeout=60, what="the conversation's score")
+    assert revised[1] and "legal_threat" in revised[3] and revised[2] >= first[2]

@@ -39,6 +39,8 @@ def scored_row(cid: str, *, compound: float = -0.9, arm: str = "A", model: str =
 def frames(scored: list[dict], dead: list[dict] | None = None) -> pd.DataFrame:
     """One batch as streaming.scoring.score_frame hands it to streaming.rows: scored rows, then dead letters."""
     columns = list(scored_row("x").keys()) + ["raw_key", "raw_value", "reason", "detail"]
+    if any("revision" in row for row in scored):
+        columns.append("revision")
     return pd.DataFrame([*scored, *(dead or [])], columns=columns)
 
 
@@ -197,3 +199,39 @@ def test_an_invalid_split_in_the_database_is_refused(pg):
                (json.dumps([{"label": "A", "model": "vader", "weight": 50}]),))
     with pytest.raises(ValueError, match="add up to 100"):
         sink.current_experiment(pg)
+
+
+def revised(cid: str, revision: int, **kwargs) -> dict:
+    return {**scored_row(cid, **kwargs), "revision": revision}
+
+
+def test_a_newer_revision_replaces_the_score_and_a_replay_of_any_revision_changes_nothing(pg_listening):
+    """The customer wrote again (revision 1): the conversation's score replaces the first,
+    with its priority, and is notified; replaying revision 0 or 1 later changes nothing.
+    Mutant tried: the DO UPDATE without its WHERE (any record overwrites): the replay of
+    revision 0 put the first score back and the test failed."""
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    write(pg, frames([revised(cid, 0, compound=-0.2, offset=1)]), batch_id=1)
+    list(pg.notifies(timeout=0.5, stop_after=1))
+    legal = {"legal_threat": ["my lawyer"]}
+    again = write(pg, frames([revised(cid, 1, compound=-0.8, offset=2, signals=legal)]), batch_id=2)
+    assert again.scored_ids == [cid]
+    assert [n.payload for n in pg.notifies(timeout=2, stop_after=1)]  # pushed to staff
+    row = pg.execute("SELECT revision, compound, signals, kafka_offset, priority FROM triage_score").fetchone()
+    assert row[:4] == (1, -0.8, legal, 2)
+    pg.commit()  # end the read's transaction: each write is a transaction of its own, as in the job
+    for revision, offset in ((0, 1), (1, 2)):  # replays of either revision
+        replay = write(pg, frames([revised(cid, revision, compound=0.5, offset=offset)]), batch_id=1 + revision)
+        assert (replay.scored_ids, replay.replayed_rows) == ([], 1)
+    assert pg.execute("SELECT revision, compound, priority FROM triage_score").fetchone() == (1, -0.8, row[4])
+    assert pg.execute("SELECT count(*) FROM triage_score").fetchone() == (1,)
+
+
+def test_in_one_batch_the_highest_revision_of_a_complaint_is_kept(pg_listening):
+    pg = pg_listening
+    cid = str(uuid.uuid4())
+    result = write(pg, frames([revised(cid, 0, compound=-0.1, offset=1), revised(cid, 2, compound=-0.7, offset=3),
+                               revised(cid, 1, compound=-0.4, offset=2)]))
+    assert result.scored_ids == [cid]
+    assert pg.execute("SELECT revision, compound FROM triage_score").fetchall() == [(2, -0.7)]

@@ -152,3 +152,13 @@ def test_route_frame_is_deterministic_and_leaves_dead_letters_unrouted():
     first, second = transform.route_frame(parsed, ARMS), transform.route_frame(parsed, ARMS)
     assert first["arm"].tolist() == second["arm"].tolist()
     assert first.loc[1, "arm"] is None and first.loc[1, "model"] is None
+
+
+@pytest.mark.parametrize(("revision", "parsed"), [(None, 0), (2, 2), (0, 0), (-1, 0), ("3", 0), (True, 0), (2.5, 0)])
+def test_a_revision_is_read_and_anything_odd_is_revision_0(revision, parsed):
+    """The customer wrote again: the message says which revision of the conversation it is."""
+    payload = {"id": "6f1c2a52-5f0e-4d57-9a51-2b8f1f0a7c3e", "text": "Still not here.", "source": "web"}
+    if revision is not None:
+        payload["revision"] = revision
+    message = transform.parse_message(json.dumps(payload).encode(), topic="complaints", partition=0, offset=1)
+    assert message.reason is None and message.revision == parsed

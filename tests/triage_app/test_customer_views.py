@@ -222,3 +222,32 @@ def test_satisfaction_per_arm_category_and_agent_on_the_ab_page(client, staff_us
     client.force_login(admin)
     page = client.get("/manage/ab/").content.decode()
     assert 'id="satisfaction-agent"' in page and "4.50" in page
+
+
+def test_a_customer_reply_sends_the_conversation_to_the_stream_as_the_next_revision(
+        django_capture_on_commit_callbacks, fake_producer):
+    import json as jsonlib
+
+    from triage_app.models import OutboxEntry
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = services.complaint_submit(text=TEXT, email=None, source="web")
+        services.complaint_customer_reply(complaint_id=complaint.id, body="If it is not here by Friday I will "
+                                          "contact my lawyer.", via="web")
+        services.complaint_customer_reply(complaint_id=complaint.id, body="Still nothing.", via="mail")
+    entries = list(OutboxEntry.objects.filter(complaint=complaint).order_by("id"))
+    messages = [jsonlib.loads(e.payload) for e in entries]
+    assert [m.get("revision", 0) for m in messages] == [0, 1, 2]
+    assert messages[2]["text"] == f"{TEXT}\n\nIf it is not here by Friday I will contact my lawyer.\n\nStill nothing."
+    assert {m["id"] for m in messages} == {str(complaint.id)} and messages[2]["source"] == "web"
+    assert len(fake_producer.delivered) == 3  # each published after its commit
+
+
+def test_a_long_conversation_keeps_its_newest_part():
+    from triage_app.services.customers import conversation_text
+    from triage_core.messages import MAX_TEXT_CHARS
+
+    complaint = services.complaint_submit(text="x" * 4000, email=None, source="web")
+    services.complaint_customer_reply(complaint_id=complaint.id, body="y" * 3000, via="web")
+    text = conversation_text(Complaint.objects.get(id=complaint.id))
+    assert len(text) <= MAX_TEXT_CHARS and text.endswith("y" * 3000)
