@@ -326,5 +326,6 @@ def health_page(request: HttpRequest) -> HttpResponse:
         "db": db,
         "kafka": health.kafka_lag(processed_offsets=db["processed_offsets"]),
         "scoring": health.scoring_health(),
+        "mail": selectors.mail_outbox_summary(),
     })
 

@@ -39,10 +39,10 @@ def test_failure_summary_names_the_python_cause_inside_spark_wrapping():
         "py4j.protocol.Py4JJavaError: An error occurred while calling o1.collect.\n"
         "org.apache.spark.SparkException: Job aborted\n"
         "Traceback (most recent call last):\n"
-        f"streaming.scoring.ScoringUnavailable: {scoring.SCORING_UNAVAILABLE}: POST http://x failed 5 times\n"
+        f"streaming.scoring_client.ScoringUnavailable: {scoring.SCORING_UNAVAILABLE}: POST http://x failed 5 times\n"
         "\tat org.apache.spark.Foo.bar(Foo.scala:1)\n")
     assert job.failure_summary(wrapped) == (
-        f"streaming.scoring.ScoringUnavailable: {scoring.SCORING_UNAVAILABLE}: POST http://x failed 5 times")
+        f"streaming.scoring_client.ScoringUnavailable: {scoring.SCORING_UNAVAILABLE}: POST http://x failed 5 times")
     assert job.failure_summary(Exception("plain message\nmore")) == "plain message"
 
 

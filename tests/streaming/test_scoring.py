@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 
-from streaming import rows, scoring, transform
+from streaming import job, rows, scoring, scoring_client, transform
 from streaming.scoring import ScoringClient, ScoringSettings
 from triage_core.messages import classic_complaint_id
 from triage_core.priority import Policy
@@ -211,7 +211,7 @@ def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pas
         (None, json.dumps({"data": "fine"}).encode(), "complaints", 0, 1, stamp),
         (b"k", b"not json", "complaints", 1, 7, stamp),
     ], transform.KAFKA_SCHEMA)
-    outcomes = scoring.score_records(records, arms=[{"label": "A", "model": "vader", "weight": 100}],
+    outcomes = job.score_records(records, arms=[{"label": "A", "model": "vader", "weight": 100}],
                                      shadow_model="triage", policy=Policy(version=2),
                                      settings=fast(service.url)).toPandas()
     assert len(outcomes) == 3
@@ -229,10 +229,10 @@ def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pas
 
 
 def test_an_arm_pinned_to_a_version_is_sent_to_that_version():
-    assert scoring.predict_path("vader") == "/v1/models/vader:predict"
-    assert scoring.predict_path("triage") == "/v1/models/triage:predict"
-    assert scoring.predict_path("triage@1.0.0") == "/v1/models/triage/versions/1.0.0:predict"
-    assert scoring.predict_path("triage@2.0.0+1a2b3c4d") == "/v1/models/triage/versions/2.0.0+1a2b3c4d:predict"
+    assert scoring_client.predict_path("vader") == "/v1/models/vader:predict"
+    assert scoring_client.predict_path("triage") == "/v1/models/triage:predict"
+    assert scoring_client.predict_path("triage@1.0.0") == "/v1/models/triage/versions/1.0.0:predict"
+    assert scoring_client.predict_path("triage@2.0.0+1a2b3c4d") == "/v1/models/triage/versions/2.0.0+1a2b3c4d:predict"
 
 
 # --- retries, timeouts and answers retrying cannot fix, against a scripted server -------

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from tests.triage_app.factories import complaint_make, score_make, shadow_make
 from triage_app import errors
-from triage_app.models import Complaint, ComplaintEvent
+from triage_app.models import Complaint, ComplaintEvent, MailMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -224,9 +224,14 @@ def test_health_page_shows_probes(client, admin_user, monkeypatch):
         {"name": "vader", "version": "3.3.2", "description": "NLTK VADER", "default": True}]})
     complaint = complaint_make()
     score_make(complaint=complaint)
+    from triage_app import services
+
+    services.complaint_submit(text="The parcel never came and nobody answers.", email="a@example.com", source="web")
+    MailMessage.objects.update(attempts=1, last_error="ConnectionRefusedError")
     client.force_login(admin_user)
     body = client.get("/manage/health/").content.decode()
     assert "total lag <strong>7</strong>" in body and "healthy" in body and "NLTK VADER" in body
+    assert "Sent <strong>0</strong>; waiting <strong>1</strong>" in body and "after a failed attempt" in body
 
 
 def test_scoring_health_reports_a_reply_that_is_not_json(monkeypatch):

@@ -26,11 +26,12 @@ from datetime import timedelta
 
 from django.core.mail import get_connection
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from triage_app.mail import email_message
 from triage_app.models import MailMessage
+from triage_app.workers import relay_loop
 
 log = logging.getLogger("triage_app.mail_relay")
 
@@ -116,24 +117,12 @@ def relay_pass(*, batch_size: int = 100, connection_factory: Callable = get_conn
 
 def run(*, once: bool, batch_size: int = 100, interval_s: float = 1.0, stop: threading.Event | None = None,
         between_passes: Callable[[], None] = lambda: None) -> int:
-    stop = stop or threading.Event()
-    total = 0
-    while not stop.is_set():
-        between_passes()
-        try:
-            result = relay_pass(batch_size=batch_size)
-        except DatabaseError as exc:
-            log.warning("mail outbox unreachable (%s); retrying in %.0fs", str(exc).splitlines()[0], interval_s)
-            if once:
-                raise
-            stop.wait(interval_s)
-            continue
-        total += result.sent
-        if once and (result.sent < batch_size or result.failed):
-            return total
-        if result.sent < batch_size:
-            stop.wait(interval_s)
-    return total
+    def run_pass() -> tuple[int, bool]:
+        result = relay_pass(batch_size=batch_size)
+        return result.sent, bool(result.failed)
+
+    return relay_loop(run_pass=run_pass, what="mail outbox", once=once, batch_size=batch_size,
+                      interval_s=interval_s, stop=stop, between_passes=between_passes)
 
 
 class Command(BaseCommand):

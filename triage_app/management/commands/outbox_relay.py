@@ -23,12 +23,13 @@ from datetime import timedelta
 
 from confluent_kafka import KafkaException, Producer
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 from django.utils import timezone
 
 from ingest.producer import ComplaintPublisher, producer_config
 from triage_app.models import OutboxEntry
 from triage_app.services import outbox_publish
+from triage_app.workers import relay_loop
 
 log = logging.getLogger("triage_app.outbox_relay")
 
@@ -73,31 +74,14 @@ def run(*, publisher, once: bool, batch_size: int = 500, grace_s: float = 10.0, 
     `between_passes` runs before each pass: the command passes Django's
     close_old_connections, so a Postgres restart costs one failed pass, not the relay.
     """
-    stop = stop or threading.Event()
-    total = 0
-    while not stop.is_set():
-        between_passes()
-        if not kafka_reachable(publisher.producer, timeout=5.0):
-            if once:
-                return total
-            stop.wait(interval_s)
-            continue
-        try:
-            result = relay_pass(publisher=publisher, batch_size=batch_size, grace_s=grace_s,
-                                flush_timeout_s=flush_timeout_s)
-        except DatabaseError as exc:
-            # Postgres down or restarting: the entries wait in the outbox, so does the relay.
-            log.warning("outbox unreachable (%s); retrying in %.0fs", str(exc).splitlines()[0], interval_s)
-            if once:
-                raise
-            stop.wait(interval_s)
-            continue
-        total += result.sent
-        if once and (result.sent < batch_size or result.undelivered):
-            return total
-        if result.sent < batch_size:
-            stop.wait(interval_s)
-    return total
+    def run_pass() -> tuple[int, bool]:
+        result = relay_pass(publisher=publisher, batch_size=batch_size, grace_s=grace_s,
+                            flush_timeout_s=flush_timeout_s)
+        return result.sent, bool(result.undelivered)
+
+    return relay_loop(run_pass=run_pass, what="outbox", once=once, batch_size=batch_size, interval_s=interval_s,
+                      stop=stop, between_passes=between_passes,
+                      ready=lambda: kafka_reachable(publisher.producer, timeout=5.0))
 
 
 class Command(BaseCommand):
