@@ -43,3 +43,35 @@ def test_the_reply_form_in_both_languages(new_page, screenshot):
     assert Complaint.objects.get(id=complaint.id).status == Complaint.Status.AWAITING_STAFF
     assert list(complaint.events.filter(kind=ComplaintEvent.Kind.CUSTOMER_REPLY).values_list("body", flat=True)) \
         == ["Номер заказа 4711. <b>не жирный</b>", "And the courier never called."]
+
+
+def test_the_staff_page_of_a_complaint_follows_the_customers_answer_live(new_page, staff_login, screenshot):
+    """The customer writes on the tracking page; the staff member who has the complaint
+    open sees it appear (the page follows the queue socket) without reloading by hand."""
+    customer = new_page()
+    customer.goto("/")
+    customer.fill("#id_text", "The parcel was due on Tuesday and it is still not here.")
+    customer.click("button[type=submit]:has-text('Send complaint')")
+    customer.wait_for_url(re.compile(r"/track/[^/]+/\?new=1$"))
+    complaint = Complaint.objects.get(tracking_code=customer.text_content("#tracking-code").strip())
+
+    staff = staff_login(new_page())
+    staff.goto(f"/staff/complaints/{complaint.id}/")
+    expect(staff.locator("#complaint-live")).to_have_attribute("data-state", "live")
+    customer.fill("#reply-body", "My order number is 4711.")
+    customer.click("#send-reply")
+    expect(staff.locator(".history-customer_reply")).to_contain_text("My order number is 4711.", timeout=30_000)
+    expect(staff.locator("#status")).to_have_text("Awaiting staff")
+    screenshot(staff, "staff-sees-the-answer")
+
+    # While staff are typing, the page does not reload under them: it says so.
+    staff.click("#claim")  # in review; the customer's next answer moves it back to awaiting staff
+    expect(staff.locator("#status")).to_have_text("In review")
+    expect(staff.locator("#complaint-live")).to_have_attribute("data-state", "live")
+    staff.fill("#note-body", "half-written note")
+    customer.fill("#reply-body", "And the courier never called.")
+    customer.click("#send-reply")
+    expect(staff.locator("#complaint-changed")).to_be_visible(timeout=30_000)
+    expect(staff.locator("#note-body")).to_have_value("half-written note")
+    staff.click("#complaint-reload")
+    expect(staff.locator(".history-customer_reply")).to_have_count(2)
