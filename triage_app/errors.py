@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext_noop
 
-# Messages a customer reads are marked with gettext_noop: they stay plain strings here
+# Messages people read are marked with gettext_noop: they stay plain strings here
 # (tests compare them), makemessages collects them, and the customer pages show them
-# translated ({% translate %}); locale/ru holds the Russian. Their numbers are written
+# translated ({% translate %}, gettext() before .format()); locale/ru holds the Russian. Their numbers are written
 # out, so that makemessages can read them; tests/triage_app/test_errors.py pins those
 # numbers to triage_core.messages.
 
@@ -36,19 +36,19 @@ QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
 QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."
 
-CLAIMED_BY_OTHER = "{name} has already claimed this complaint."
-NOT_YOUR_CLAIM = "Only the person who claimed this complaint can release it."
-ALREADY_RESOLVED = "This complaint is already resolved."
+CLAIMED_BY_OTHER = gettext_noop("{name} has already claimed this complaint.")
+NOT_YOUR_CLAIM = gettext_noop("Only the person who claimed this complaint can release it.")
+ALREADY_RESOLVED = gettext_noop("This complaint is already resolved.")
 MESSAGE_REQUIRED = gettext_noop("Write something first.")
 MESSAGE_TOO_LONG = gettext_noop("Keep it to at most 5000 characters.")
 RATING_INVALID = gettext_noop("Choose a rating from 1 (not at all satisfied) to 5 (very satisfied).")
 RATING_NOT_RESOLVED = gettext_noop("You can rate our handling once your complaint is resolved.")
 
-POLICY_OUT_OF_RANGE = "{field} must be between {low} and {high}."
-POLICY_WEIGHTS_ZERO = "At least one priority weight must be above 0."
-EXPERIMENT_UNKNOWN_MODEL = "Unknown model {model!r}; known models: {known}."
-JSON_TOO_DEEP = "This JSON is nested too deeply; arms are a flat list of {label, model, weight}."
-EXPERIMENT_SHADOW_SERVING = "The shadow model must not also serve an arm."
+POLICY_OUT_OF_RANGE = gettext_noop("{field} must be between {low} and {high}.")
+POLICY_WEIGHTS_ZERO = gettext_noop("At least one priority weight must be above 0.")
+EXPERIMENT_UNKNOWN_MODEL = gettext_noop("Unknown model {model!r}; known models: {known}.")
+JSON_TOO_DEEP = gettext_noop("This JSON is nested too deeply; arms are a flat list of {label, model, weight}.")
+EXPERIMENT_SHADOW_SERVING = gettext_noop("The shadow model must not also serve an arm.")
 
 
 class InvalidInput(Exception):
@@ -75,5 +75,5 @@ class ActionRefused(Exception):
 
 SERVICE_UNAVAILABLE = ("We cannot store complaints right now (our database is unreachable). "
                        "Nothing was saved; please try again in a minute.")
-POLICY_TRIGGERS_INVALID = "Signal triggers must be a list of signal names from: {known}."
-EXPERIMENT_UNKNOWN_VERSION = "There is no experiment version {version} to restore."
+POLICY_TRIGGERS_INVALID = gettext_noop("Signal triggers must be a list of signal names from: {known}.")
+EXPERIMENT_UNKNOWN_VERSION = gettext_noop("There is no experiment version {version} to restore.")

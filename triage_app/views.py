@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,14 +27,14 @@ from triage_core.priority import POLICY_RANGES, SIGNALS
 
 MAX_ARMS = 4
 POLICY_LABELS = {
-    "escalate_at": "Escalate at priority",
-    "negative_compound": "Also escalate at sentiment (compound) at or below",
-    "weight_sentiment": "Priority weight: sentiment",
-    "weight_severity": "Priority weight: severity signals",
-    "weight_category": "Priority weight: category",
-    "weight_complaint": "Priority weight: complaint probability (models that give one)",
-    "min_complaint": "Sentiment rule and signal triggers apply from complaint probability",
-    "unsupported_priority": "Priority of a text in a language the models do not read",
+    "escalate_at": gettext_lazy("Escalate at priority"),
+    "negative_compound": gettext_lazy("Also escalate at sentiment (compound) at or below"),
+    "weight_sentiment": gettext_lazy("Priority weight: sentiment"),
+    "weight_severity": gettext_lazy("Priority weight: severity signals"),
+    "weight_category": gettext_lazy("Priority weight: category"),
+    "weight_complaint": gettext_lazy("Priority weight: complaint probability (models that give one)"),
+    "min_complaint": gettext_lazy("Sentiment rule and signal triggers apply from complaint probability"),
+    "unsupported_priority": gettext_lazy("Priority of a text in a language the models do not read"),
 }
 
 
@@ -87,6 +87,12 @@ def submit_page(request: HttpRequest) -> HttpResponse:
 # The customer-facing labels of the statuses, for makemessages (the pages translate them).
 STATUS_LABELS = (gettext_noop("Received"), gettext_noop("Analysed"), gettext_noop("In review"),
                  gettext_noop("Resolved"), gettext_noop("Awaiting staff"))
+# The labels the staff pages translate at render time (events, mail kinds, table groups).
+STAFF_LABELS = (gettext_noop("Claimed"), gettext_noop("Released"), gettext_noop("Internal note"),
+                gettext_noop("Reply to customer"), gettext_noop("Customer wrote"),
+                gettext_noop("Reopened by the customer"), gettext_noop("Re-evaluated"),
+                gettext_noop("Acknowledgement"), gettext_noop("Staff reply"), gettext_noop("Resolution"),
+                gettext_noop("Bounce"), gettext_noop("Arm"), gettext_noop("Agent"))
 
 
 def _customer_complaint(request: HttpRequest, tracking_code: str) -> Complaint | None:
@@ -176,11 +182,25 @@ def track_unsubscribe(request: HttpRequest, tracking_code: str) -> HttpResponse:
 
 # --- staff ------------------------------------------------------------------------
 
+def queue_strings() -> dict:
+    """What queue.js writes on the page, in the staff member's language."""
+    return {
+        "live": gettext("live"), "reconnecting": gettext("reconnecting…"),
+        "claimed_by": gettext("claimed by %(name)s"), "you": gettext("you"),
+        "action_unreachable": gettext("The server could not be reached; nothing was changed. Try again."),
+        "action_failed": gettext("That did not work (%(status)s)."),
+        "load_unreachable": gettext("Could not load the queue (the server is unreachable)."),
+        "load_failed": gettext("Could not load the queue (%(status)s)."),
+        "statuses": {value: gettext(label) for value, label in Complaint.Status.choices},
+    }
+
+
 @staff_required
 def staff_queue_page(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/queue.html", {
         "filters": selectors.queue_filter_choices(),
         "me": {"id": request.user.pk, "name": user_display_name(request.user)},
+        "strings": queue_strings(),
     })
 
 
@@ -202,13 +222,14 @@ def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpRes
     except Complaint.DoesNotExist:
         raise Http404 from None
     except ActionRefused as exc:
-        messages.error(request, exc.message)
+        messages.error(request, gettext(exc.message))
     except InvalidInput as exc:
         for _, problem in errors.problems(exc):
-            messages.error(request, problem)
+            messages.error(request, gettext(problem))
     else:
-        messages.success(request, {"claim": "Claimed.", "release": "Released.", "resolve": "Resolved.",
-                                   "note": "Note added.", "reply": "Reply sent to the customer."}[action])
+        messages.success(request, {"claim": gettext("Claimed."), "release": gettext("Released."),
+                                   "resolve": gettext("Resolved."), "note": gettext("Note added."),
+                                   "reply": gettext("Reply sent to the customer.")}[action])
     return redirect("staff-complaint", complaint_id=complaint_id)
 
 
@@ -246,7 +267,8 @@ def policy_page(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             problems = exc.errors
         else:
-            messages.success(request, f"Saved as policy version {policy.version}; open complaints re-ranked.")
+            messages.success(request, gettext("Saved as policy version %(version)s; open complaints re-ranked.")
+                             % {"version": policy.version})
             return redirect("manage-policy")
     return render(request, "triage_app/policy.html", {
         "current": current, "values": values, "errors": problems,
@@ -287,15 +309,16 @@ def experiment_page(request: HttpRequest) -> HttpResponse:
         try:
             if restore:
                 if not restore.isdigit():
-                    raise InvalidInput({"restore": [errors.EXPERIMENT_UNKNOWN_VERSION.format(version=restore[:20])]})
+                    unknown = gettext(errors.EXPERIMENT_UNKNOWN_VERSION).format(version=restore[:20])
+                    raise InvalidInput({"restore": [unknown]})
                 experiment = services.experiment_restore(by=request.user, version=int(restore))
             else:
                 experiment = services.experiment_create(by=request.user, arms=arms, shadow_model=shadow)
         except InvalidInput as exc:
             problems = exc.errors
         else:
-            messages.success(request, f"Saved as experiment version {experiment.version}; "
-                                      "the stream applies it from its next micro-batch.")
+            messages.success(request, gettext("Saved as experiment version %(version)s; the stream applies it "
+                                              "from its next micro-batch.") % {"version": experiment.version})
             return redirect("manage-experiment")
     rows = arms + [{"label": "", "model": "", "weight": ""}] * (MAX_ARMS - len(arms))
     return render(request, "triage_app/experiment.html", {

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   const me = JSON.parse(document.getElementById("me").textContent);
+  // The page's strings in the staff member's language (views.staff_queue_page).
+  const t = JSON.parse(document.getElementById("queue-strings").textContent);
   const list = document.getElementById("queue");
   const empty = document.getElementById("queue-empty");
   const template = document.getElementById("queue-item-template");
@@ -73,7 +75,7 @@
     node.classList.toggle("is-escalated", item.score.escalated);
     node.querySelector(".priority").textContent = item.score.priority.toFixed(1);
     node.querySelector(".escalated").hidden = !item.score.escalated;
-    node.querySelector(".status").textContent = item.status.replace("_", " ");
+    node.querySelector(".status").textContent = t.statuses[item.status] || item.status.replace("_", " ");
     node.querySelector(".text").textContent = item.text;
     node.querySelector(".why").textContent = whyText(item.score);
     const open = node.querySelector(".open");
@@ -85,7 +87,7 @@
     release.hidden = !mine || item.status === "resolved";
     claim.addEventListener("click", () => act(item.id, "claim"));
     release.addEventListener("click", () => act(item.id, "release"));
-    node.querySelector(".claimed-by").textContent = item.claimed_by ? "claimed by " + (mine ? "you" : item.claimed_by) : "";
+    node.querySelector(".claimed-by").textContent = item.claimed_by ? t.claimed_by.replace("%(name)s", mine ? t.you : item.claimed_by) : "";
     node.addEventListener("click", (event) => { if (event.target === node) select(item.id); });
     return node;
   }
@@ -121,13 +123,13 @@
         body: "{}",
       });
     } catch (e) {
-      showMessage("The server could not be reached; nothing was changed. Try again.");
+      showMessage(t.action_unreachable);
       return;
     }
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
     if (!response.ok) {
-      showMessage(data.detail || "That did not work (" + response.status + ").");
+      showMessage(data.detail || t.action_failed.replace("%(status)s", response.status));
       return;
     }
     upsert([data]);
@@ -153,11 +155,11 @@
       response = await fetch("/api/queue/?" + params.toString(), { credentials: "same-origin" });
     } catch (e) {
       if (seq === loadSeq) pushedDuringLoad = null;
-      showMessage("Could not load the queue (the server is unreachable).");
+      showMessage(t.load_unreachable);
       return;
     }
     if (seq !== loadSeq) return;  // a newer load (filter change, refresh) owns the list
-    if (!response.ok) { pushedDuringLoad = null; showMessage("Could not load the queue (" + response.status + ")."); return; }
+    if (!response.ok) { pushedDuringLoad = null; showMessage(t.load_failed.replace("%(status)s", response.status)); return; }
     const data = await response.json();
     if (seq !== loadSeq) return;
     const pushed = pushedDuringLoad;
@@ -172,7 +174,7 @@
     socket = new WebSocket(scheme + location.host + "/ws/queue/");
     socket.addEventListener("open", () => {
       retryMs = 500;
-      liveStatus.textContent = "live";
+      liveStatus.textContent = t.live;
       liveStatus.dataset.state = "live";
       load();  // catch up on anything pushed while disconnected
     });
@@ -182,7 +184,7 @@
       else if (data.type === "refresh") load();
     });
     socket.addEventListener("close", () => {
-      liveStatus.textContent = "reconnecting…";
+      liveStatus.textContent = t.reconnecting;
       liveStatus.dataset.state = "down";
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10000);

@@ -2,6 +2,7 @@
 the staff page of mail customers received."""
 from __future__ import annotations
 
+import json
 import re
 import smtplib
 
@@ -251,3 +252,33 @@ def test_a_long_conversation_keeps_its_newest_part():
     services.complaint_customer_reply(complaint_id=complaint.id, body="y" * 3000, via="web")
     text = conversation_text(Complaint.objects.get(id=complaint.id))
     assert len(text) <= MAX_TEXT_CHARS and text.endswith("y" * 3000)
+
+
+def test_staff_pick_their_language_for_the_staff_screens(client, staff_user, django_user_model):
+    """The staff UI is translated too: the switch's cookie chooses Russian for the queue,
+    a complaint's page, the messages of actions and the strings the queue's script writes."""
+    from django.conf import settings as django_settings
+
+    from tests.triage_app.factories import score_make
+
+    complaint = services.complaint_submit(text=TEXT, email=None, source="web")
+    score_make(complaint=complaint)
+    client.force_login(staff_user)
+    english = client.get("/staff/").content.decode()
+    assert "Priority queue" in english
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ru"
+    queue = client.get("/staff/").content.decode()
+    found = re.search(r'<script id="queue-strings" type="application/json">(.*?)</script>', queue)
+    strings = json.loads(found.group(1))
+    assert "Очередь по приоритету" in queue and strings["claimed_by"] == "взял(а) %(name)s"
+    assert strings["statuses"]["awaiting_staff"] == "Ждёт ответа сотрудника"
+    page = client.get(f"/staff/complaints/{complaint.id}/").content.decode()
+    assert "Почему она здесь в очереди" in page and "Статус:" in page
+    done = client.post(f"/staff/complaints/{complaint.id}/claim/", follow=True).content.decode()
+    assert "Взята." in done and "Вернуть в очередь" in done
+    admin = django_user_model.objects.create_superuser(username="root", password="x", email="r@x.co")
+    client.force_login(admin)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert "Политика эскалации" in client.get("/manage/policy/").content.decode()
+    refused = client.post("/manage/policy/", {"escalate_at": "500"}).content.decode()
+    assert "escalate at: значение должно быть от 0.0 до 100.0." in refused

@@ -9,6 +9,7 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ingest.producer import complaint_message
 from triage_app import errors, live, mail
@@ -87,7 +88,7 @@ def _refuse_if_resolved(complaint: Complaint) -> None:
 
 def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> None:
     if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
-        raise ActionRefused(errors.CLAIMED_BY_OTHER.format(name=user_display_name(complaint.claimed_by)))
+        raise ActionRefused(gettext(errors.CLAIMED_BY_OTHER).format(name=user_display_name(complaint.claimed_by)))
 
 
 def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext
 
 from triage_app import errors
 from triage_app.errors import InvalidInput
@@ -23,7 +24,7 @@ def experiment_validate(*, arms: object, shadow_model: object) -> tuple[list[dic
     for arm in arms:
         model = arm.get("model")
         if model and model not in known:
-            problems.append(errors.EXPERIMENT_UNKNOWN_MODEL.format(model=model, known=", ".join(known)))
+            problems.append(gettext(errors.EXPERIMENT_UNKNOWN_MODEL).format(model=model, known=", ".join(known)))
         if not isinstance(arm.get("label"), str) or not arm.get("label", "").strip() or len(arm["label"]) > 16:
             problems.append("Every arm needs a label of 1 to 16 characters.")
     field_problems: dict[str, list[str]] = {}
@@ -34,7 +35,7 @@ def experiment_validate(*, arms: object, shadow_model: object) -> tuple[list[dic
     if shadow is not None:
         if shadow not in known:
             field_problems["shadow_model"] = [
-                errors.EXPERIMENT_UNKNOWN_MODEL.format(model=shadow, known=", ".join(known))]
+                gettext(errors.EXPERIMENT_UNKNOWN_MODEL).format(model=shadow, known=", ".join(known))]
         elif any(a.get("model") == shadow for a in arms):
             field_problems["shadow_model"] = [errors.EXPERIMENT_SHADOW_SERVING]
     if field_problems:
@@ -64,5 +65,5 @@ def experiment_restore(*, by: AbstractBaseUser | None, version: int) -> Experime
     """Roll back: serve an earlier version's split again, as a new (audited) version."""
     earlier = Experiment.objects.filter(version=version).first()
     if earlier is None:
-        raise InvalidInput({"restore": [errors.EXPERIMENT_UNKNOWN_VERSION.format(version=version)]})
+        raise InvalidInput({"restore": [gettext(errors.EXPERIMENT_UNKNOWN_VERSION).format(version=version)]})
     return experiment_create(by=by, arms=earlier.arms, shadow_model=earlier.shadow_model or "")

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from triage_app import errors, live
 from triage_app.errors import InvalidInput
@@ -31,7 +32,8 @@ def _signal_triggers_validate(raw: object) -> list[str]:
     if isinstance(raw, str):
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, (list, tuple)) or not all(isinstance(name, str) and name in SIGNALS for name in raw):
-        raise InvalidInput({"signal_triggers": [errors.POLICY_TRIGGERS_INVALID.format(known=", ".join(SIGNALS))]})
+        message = gettext(errors.POLICY_TRIGGERS_INVALID).format(known=", ".join(SIGNALS))
+        raise InvalidInput({"signal_triggers": [message]})
     return [name for name in SIGNALS if name in raw]
 
 
@@ -47,7 +49,8 @@ def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
         except (TypeError, ValueError):
             value = None
         if value is None or not low <= value <= high:
-            problems[field] = [errors.POLICY_OUT_OF_RANGE.format(field=field.replace("_", " "), low=low, high=high)]
+            problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
+                                                                          high=high)]
         else:
             cleaned[field] = value
     if not problems and sum(cleaned[f] for f in ("weight_sentiment", "weight_severity", "weight_category")) <= 0:
