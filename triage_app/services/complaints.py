@@ -11,19 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ingest.producer import complaint_message
 from triage_app import errors, live, mail
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import (
     Complaint,
     ComplaintEvent,
     MailMessage,
-    OutboxEntry,
     Score,
 )
 from triage_app.serializers import user_display_name
-from triage_app.services.outbox import outbox_publish_rollback_safe
-from triage_core.config import addresses
+from triage_app.services.outbox import outbox_owe
 from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
 
 
@@ -44,15 +41,8 @@ def complaint_submit(*, text: str, email: str | None, source: str, preferred_lan
                                              follows=follows)
         ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.RECEIVED,
                                       status=Complaint.Status.RECEIVED, public=True)
-        entry = OutboxEntry.objects.create(
-            complaint=complaint,
-            topic=addresses().kafka_topic,
-            key=str(complaint.id),
-            payload=complaint_message(complaint_id=str(complaint.id), text=complaint.text,
-                                      source=complaint.source, submitted_at=complaint.created_at),
-        )
+        outbox_owe(complaint=complaint, text=complaint.text)
         mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.ACKNOWLEDGEMENT)
-        transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
     return complaint
 
 

@@ -12,19 +12,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ingest.producer import complaint_message
 from triage_app import errors, live, mail
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import (
     Complaint,
     ComplaintEvent,
     MailMessage,
-    OutboxEntry,
     Satisfaction,
 )
 from triage_app.services.complaints import complaint_submit, message_clean
-from triage_app.services.outbox import outbox_publish_rollback_safe
-from triage_core.config import addresses
+from triage_app.services.outbox import outbox_owe
 from triage_core.messages import MAX_TEXT_CHARS
 
 log = logging.getLogger(__name__)
@@ -68,24 +65,28 @@ def complaint_customer_reply(*, complaint_id, body: object, via: str) -> Custome
     return CustomerReply(complaint=complaint, what=what)
 
 
+def _customer_words(complaint: Complaint) -> list[str]:
+    return list(complaint.events.filter(kind=ComplaintEvent.Kind.CUSTOMER_REPLY)
+                .order_by("created_at", "id").values_list("body", flat=True))
+
+
+def _joined(first: str, words: list[str]) -> str:
+    text = "\n\n".join([first, *words])
+    return text if len(text) <= MAX_TEXT_CHARS else text[-MAX_TEXT_CHARS:].lstrip()
+
+
 def conversation_text(complaint: Complaint) -> str:
     """What the customer has written so far, first message first: the text the stream
     scores again when they write more. Over the stream's limit, the newest part is kept."""
-    parts = [complaint.text, *complaint.events.filter(kind=ComplaintEvent.Kind.CUSTOMER_REPLY)
-             .order_by("created_at", "id").values_list("body", flat=True)]
-    text = "\n\n".join(parts)
-    return text if len(text) <= MAX_TEXT_CHARS else text[-MAX_TEXT_CHARS:].lstrip()
+    return _joined(complaint.text, _customer_words(complaint))
 
 
 def _rescore(complaint: Complaint) -> None:
     """The conversation so far goes to the stream as the complaint's next revision (the
-    outbox, like a submission): its tone and signals can move the complaint up."""
-    revision = complaint.events.filter(kind=ComplaintEvent.Kind.CUSTOMER_REPLY).count()
-    entry = OutboxEntry.objects.create(
-        complaint=complaint, topic=addresses().kafka_topic, key=str(complaint.id),
-        payload=complaint_message(complaint_id=str(complaint.id), text=conversation_text(complaint),
-                                  source=complaint.source, submitted_at=complaint.created_at, revision=revision))
-    transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
+    outbox, like a submission): its tone and signals can move the complaint up. The
+    revision is the number of times the customer wrote again."""
+    words = _customer_words(complaint)
+    outbox_owe(complaint=complaint, text=_joined(complaint.text, words), revision=len(words))
 
 
 def complaint_rate(*, complaint_id, rating: object, comment: object = "") -> Satisfaction:

@@ -3,17 +3,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from functools import partial
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ingest.producer import ComplaintPublisher, get_publisher
-from triage_app.models import (
-    OutboxEntry,
-)
+from ingest.producer import ComplaintPublisher, complaint_message, get_publisher
+from triage_app.models import Complaint, OutboxEntry
+from triage_core.config import addresses
 
 log = logging.getLogger(__name__)
+
+
+def outbox_owe(*, complaint: Complaint, text: str, revision: int = 0) -> OutboxEntry:
+    """The Kafka message `complaint` owes (its text, or with `revision` the conversation
+    so far), written in the caller's transaction and published after its commit; if
+    that publish fails, `manage.py outbox_relay` sends it later."""
+    entry = OutboxEntry.objects.create(
+        complaint=complaint, topic=addresses().kafka_topic, key=str(complaint.id),
+        payload=complaint_message(complaint_id=str(complaint.id), text=text, source=complaint.source,
+                                  submitted_at=complaint.created_at, revision=revision))
+    transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))
+    return entry
 
 
 def outbox_record_delivery(*, entry_id: int, error: str | None) -> None:
