@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 # Migrations name the default as triage_app.models.new_tracking_code.
 from triage_core.messages import SOURCE_LABELS, new_reply_token, new_tracking_code
@@ -17,11 +18,11 @@ from triage_core.messages import SOURCE_LABELS, new_reply_token, new_tracking_co
 
 class Complaint(models.Model):
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        ANALYSED = "analysed", "Analysed"
-        IN_REVIEW = "in_review", "In review"
-        AWAITING_STAFF = "awaiting_staff", "Awaiting staff"  # the customer wrote again
-        RESOLVED = "resolved", "Resolved"
+        RECEIVED = "received", _("Received")
+        ANALYSED = "analysed", _("Analysed")
+        IN_REVIEW = "in_review", _("In review")
+        AWAITING_STAFF = "awaiting_staff", _("Awaiting staff")  # the customer wrote again
+        RESOLVED = "resolved", _("Resolved")
 
     # WEB, API, BULK, LOADGEN, KAFKA: triage_core.messages.SOURCE_LABELS, which the stream reads too.
     Source = models.TextChoices("Source", [(value.upper(), (value, label)) for value, label in SOURCE_LABELS.items()])
@@ -62,15 +63,15 @@ class ComplaintEvent(models.Model):
     """One thing that happened to a complaint; `public` events are shown to the customer."""
 
     class Kind(models.TextChoices):
-        RECEIVED = "received", "Received"
-        CLAIMED = "claimed", "Claimed"
-        RELEASED = "released", "Released"
-        NOTE = "note", "Internal note"
-        REPLY = "reply", "Reply to customer"
-        CUSTOMER_REPLY = "customer_reply", "Customer wrote"
-        REOPENED = "reopened", "Reopened by the customer"
-        RESOLVED = "resolved", "Resolved"
-        REEVALUATED = "reevaluated", "Re-evaluated"
+        RECEIVED = "received", _("Received")
+        CLAIMED = "claimed", _("Claimed")
+        RELEASED = "released", _("Released")
+        NOTE = "note", _("Internal note")
+        REPLY = "reply", _("Reply to customer")
+        CUSTOMER_REPLY = "customer_reply", _("Customer wrote")
+        REOPENED = "reopened", _("Reopened by the customer")
+        RESOLVED = "resolved", _("Resolved")
+        REEVALUATED = "reevaluated", _("Re-evaluated")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -142,10 +143,10 @@ class MailMessage(models.Model):
     with back-off (`next_attempt_at`)."""
 
     class Kind(models.TextChoices):
-        ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
-        REPLY = "reply", "Staff reply"
-        RESOLVED = "resolved", "Resolution"
-        BOUNCE = "bounce", "Bounce"
+        ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+        REPLY = "reply", _("Staff reply")
+        RESOLVED = "resolved", _("Resolution")
+        BOUNCE = "bounce", _("Bounce")
 
     complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="mails")

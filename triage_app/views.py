@@ -84,15 +84,9 @@ def submit_page(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/submit.html", context)
 
 
-# The customer-facing labels of the statuses, for makemessages (the pages translate them).
-STATUS_LABELS = (gettext_noop("Received"), gettext_noop("Analysed"), gettext_noop("In review"),
-                 gettext_noop("Resolved"), gettext_noop("Awaiting staff"))
-# The labels the staff pages translate at render time (events, mail kinds, table groups).
-STAFF_LABELS = (gettext_noop("Claimed"), gettext_noop("Released"), gettext_noop("Internal note"),
-                gettext_noop("Reply to customer"), gettext_noop("Customer wrote"),
-                gettext_noop("Reopened by the customer"), gettext_noop("Re-evaluated"),
-                gettext_noop("Acknowledgement"), gettext_noop("Staff reply"), gettext_noop("Resolution"),
-                gettext_noop("Bounce"), gettext_noop("Arm"), gettext_noop("Agent"))
+# Names of the A/B page's satisfaction groups, for makemessages (the page translates
+# them); the labels of statuses, events and mail kinds are translated in the models.
+GROUP_LABELS = (gettext_noop("Arm"), gettext_noop("Agent"))
 
 
 def _customer_complaint(request: HttpRequest, tracking_code: str) -> Complaint | None:
@@ -103,6 +97,13 @@ def _customer_complaint(request: HttpRequest, tracking_code: str) -> Complaint |
         translation.activate(complaint.language)
         request.LANGUAGE_CODE = translation.get_language()
     return complaint
+
+
+def _flash_refusal(request: HttpRequest, exc: InvalidInput | ActionRefused) -> None:
+    """A service's refusal as messages on the next page, in the reader's language."""
+    problems = [problem for _, problem in errors.problems(exc)] if isinstance(exc, InvalidInput) else [exc.message]
+    for problem in problems:
+        messages.error(request, gettext(problem))
 
 
 def _tracking_missing(request: HttpRequest) -> HttpResponse:
@@ -156,11 +157,8 @@ def track_rate(request: HttpRequest, tracking_code: str) -> HttpResponse:
     try:
         services.complaint_rate(complaint_id=complaint.id, rating=request.POST.get("rating"),
                                 comment=request.POST.get("comment", ""))
-    except InvalidInput as exc:
-        for _, problem in errors.problems(exc):
-            messages.error(request, gettext(problem))
-    except ActionRefused as exc:
-        messages.error(request, gettext(exc.message))
+    except (InvalidInput, ActionRefused) as exc:
+        _flash_refusal(request, exc)
     else:
         messages.success(request, gettext("Thank you for telling us."))
     return redirect(reverse("track", args=[complaint.tracking_code]) + "#satisfaction")
@@ -191,7 +189,7 @@ def queue_strings() -> dict:
         "action_failed": gettext("That did not work (%(status)s)."),
         "load_unreachable": gettext("Could not load the queue (the server is unreachable)."),
         "load_failed": gettext("Could not load the queue (%(status)s)."),
-        "statuses": {value: gettext(label) for value, label in Complaint.Status.choices},
+        "statuses": {value: str(label) for value, label in Complaint.Status.choices},
     }
 
 
@@ -221,11 +219,8 @@ def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpRes
         services.staff_act(action=action, complaint_id=complaint_id, by=request.user, body=request.POST.get("body"))
     except Complaint.DoesNotExist:
         raise Http404 from None
-    except ActionRefused as exc:
-        messages.error(request, gettext(exc.message))
-    except InvalidInput as exc:
-        for _, problem in errors.problems(exc):
-            messages.error(request, gettext(problem))
+    except (InvalidInput, ActionRefused) as exc:
+        _flash_refusal(request, exc)
     else:
         messages.success(request, {"claim": gettext("Claimed."), "release": gettext("Released."),
                                    "resolve": gettext("Resolved."), "note": gettext("Note added."),

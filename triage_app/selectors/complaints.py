@@ -92,7 +92,8 @@ def complaint_timeline(*, complaint: Complaint, score: Score | None) -> list[dic
         for e in complaint.events.select_related("actor")
     ]
     if score is not None:
-        timeline.append({"kind": "analysed", "label": "Analysed", "actor": f"{score.model_name} {score.model_version}",
+        timeline.append({"kind": "analysed", "label": Complaint.Status.ANALYSED.label,
+                         "actor": f"{score.model_name} {score.model_version}",
                          "status": Complaint.Status.ANALYSED, "body": "", "public": True, "at": score.scored_at})
     timeline.sort(key=lambda entry: entry["at"])
     return timeline
