@@ -79,12 +79,13 @@ def mail_owe(*, complaint: Complaint, kind: str, event: ComplaintEvent | None = 
     if not complaint.email or complaint.mail_opt_out:
         return None
     language = complaint.language if complaint.language in LANGUAGES else "en"
+    track = tracking_url(complaint)
     context = {
-        "complaint": complaint, "reference": reference(complaint), "tracking_url": tracking_url(complaint),
+        "complaint": complaint, "reference": reference(complaint), "tracking_url": track,
         "reply": event.body if event is not None and event.kind == ComplaintEvent.Kind.REPLY else "",
         "reopen_days": settings.TRIAGE_REOPEN_DAYS,
         "unsubscribe_url": unsubscribe_url(complaint),
-        "ratings": [(n, f"{tracking_url(complaint)}?rating={n}#satisfaction") for n in range(1, 6)],
+        "ratings": [(n, f"{track}?rating={n}#satisfaction") for n in range(1, 6)],
     }
     subject, text, html = render(kind, context, language)
     first = kind == MailMessage.Kind.ACKNOWLEDGEMENT

@@ -10,13 +10,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from triage_app.models import (
-    MailMessage,
-)
+from triage_app.models import MailMessage
 
 MAILDIR_PAGE = 100
-
-
 _MAILDIR_KEY = re.compile(r"^[A-Za-z0-9._,:=-]{1,200}$")
 
 
@@ -55,12 +51,12 @@ def maildir_message(*, folder: Path, key: str) -> dict | None:
         return None
     box = mailbox.Maildir(folder, create=False)
     try:
-        raw = box.get_bytes(key)
+        stored = box.get_message(key)  # the file is read once: its headers and delivery time
     except KeyError:
         return None
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    parsed = email.message_from_bytes(stored.as_bytes(), policy=email.policy.default)
     body = parsed.get_body(preferencelist=("plain",))
-    return {**_maildir_summary(key, box.get_message(key)), "from": str(parsed.get("From", "")),
+    return {**_maildir_summary(key, stored), "from": str(parsed.get("From", "")),
             "reply_to": str(parsed.get("Reply-To", "")), "message_id": str(parsed.get("Message-ID", "")),
             "in_reply_to": str(parsed.get("In-Reply-To", "")),
             "text": body.get_content() if body is not None else "",

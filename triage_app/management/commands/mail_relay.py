@@ -78,8 +78,10 @@ def send_one(mail_id: int, *, connection) -> bool | None:
             mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             mail.next_attempt_at = now + backoff(mail.attempts)
             mail.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            log.warning("mail %s to %s not sent (attempt %d, next in %.0fs): %s", mail.id, mail.to_address,
-                        mail.attempts, backoff(mail.attempts).total_seconds(), mail.last_error)
+            retry = "not retried" if mail.attempts >= MAX_ATTEMPTS else \
+                f"next in {backoff(mail.attempts).total_seconds():.0f}s"
+            log.warning("mail %s to %s not sent (attempt %d, %s): %s", mail.id, mail.to_address, mail.attempts,
+                        retry, mail.last_error)
             return False
         mail.attempts += 1
         mail.sent_at = now
