@@ -155,11 +155,13 @@ SIGNAL_RULES: Mapping[str, re.Pattern] = {
 _NEGATION_BEFORE = re.compile(r"\b(?:not|no|never|without|\w+n't|nt)\W+(?:\w+\W+){0,2}$")
 
 
-def severity_signals(text: str) -> dict[str, list[str]]:
-    """{signal: [evidence phrases]} for every signal whose rule fires (absent ones omitted)."""
+def severity_signals(text: str, names: Iterable[str] = SIGNALS) -> dict[str, list[str]]:
+    """{signal: [evidence phrases]} for every signal among `names` whose rule fires
+    (absent ones omitted)."""
     lowered = text.lower().replace("’", "'")
     found: dict[str, list[str]] = {}
-    for name, rule in SIGNAL_RULES.items():
+    for name in names:
+        rule = SIGNAL_RULES[name]
         evidence = []
         for match in rule.finditer(lowered):
             if _NEGATION_BEFORE.search(lowered, max(0, match.start() - 40), match.start()):

@@ -159,35 +159,34 @@ class Vader:
         n = len(words)
         if not n:
             return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
-        uppers = sum(1 for w in words if w.upper)
-        cap_diff = 0 < uppers < n
-        first: dict[str, int] = {}
-        for idx, w in enumerate(words):
-            first.setdefault(w.text, idx)
-
-        sentiments: list[float] = []
-        by_position: dict[int, float] = {}
-        for w in words:
-            if w.valence is None or w.is_booster:
-                sentiments.append(0)
-                continue
-            i = first[w.text]
-            if w.lower == "kind" and i < n - 1 and words[i + 1].lower == "of":
-                sentiments.append(0)
-                continue
-            valence = by_position.get(i)
-            if valence is None:
-                valence = by_position[i] = self._valence(words, i, cap_diff)
-            sentiments.append(valence)
-
-        lowers = [w.lower for w in words]
-        if "but" in lowers:
-            bi = lowers.index("but")
-            for idx in range(n):
-                if idx < bi:
-                    sentiments[idx] = sentiments[idx] * 0.5
-                elif idx > bi:
-                    sentiments[idx] = sentiments[idx] * 1.5
+        sentiments: list[float] = [0] * n
+        scored = [idx for idx, w in enumerate(words) if w.valence is not None and not w.is_booster]
+        if scored:
+            uppers = sum(1 for w in words if w.upper)
+            cap_diff = 0 < uppers < n
+            # NLTK scores a repeated word at its first position (list.index).
+            texts = [w.text for w in words]
+            by_position: dict[int, float] = {}
+            for idx in scored:
+                w = words[idx]
+                i = texts.index(w.text)
+                if w.lower == "kind" and i < n - 1 and words[i + 1].lower == "of":
+                    continue
+                valence = by_position.get(i)
+                if valence is None:
+                    valence = by_position[i] = self._valence(words, i, cap_diff)
+                sentiments[idx] = valence
+            # "but" (any case, as a whole token) halves what precedes it and raises what
+            # follows; the substring test spares the token scan for most texts.
+            if "but" in text.lower():
+                lowers = [w.lower for w in words]
+                if "but" in lowers:
+                    bi = lowers.index("but")
+                    for idx in range(n):
+                        if idx < bi:
+                            sentiments[idx] = sentiments[idx] * 0.5
+                        elif idx > bi:
+                            sentiments[idx] = sentiments[idx] * 1.5
         return _aggregate(sentiments, text)
 
     def _valence(self, words: list[Word], i: int, cap_diff: bool) -> float:
@@ -271,7 +270,10 @@ def _idiom_adjusted(valence: float, words: list[Word], i: int) -> float:
 
 
 def _aggregate(sentiments: list[float], text: str) -> dict[str, float]:
-    sum_s = float(sum(sentiments))
+    # Most tokens score 0: the sums below run over the others, in the same order as
+    # NLTK's loop, so every float comes out the same.
+    scored = [s for s in sentiments if s]
+    sum_s = float(sum(scored))
     ep_count = min(text.count("!"), 4)
     qm_count = text.count("?")
     qm = 0
@@ -286,14 +288,12 @@ def _aggregate(sentiments: list[float], text: str) -> dict[str, float]:
 
     pos_sum = 0.0
     neg_sum = 0.0
-    neu_count = 0
-    for s in sentiments:
+    for s in scored:
         if s > 0:
             pos_sum += float(s) + 1
-        elif s < 0:
-            neg_sum += float(s) - 1
         else:
-            neu_count += 1
+            neg_sum += float(s) - 1
+    neu_count = len(sentiments) - len(scored)
     if pos_sum > math.fabs(neg_sum):
         pos_sum += amplifier
     elif pos_sum < math.fabs(neg_sum):

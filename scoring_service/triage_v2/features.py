@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from scoring_service.triage_v2.signals import SIGNALS, severity_signals
+from scoring_service.triage_v2.signals import SIGNALS, rule_mask, severity_signals
 from scoring_service.triage_v2.text import base_forms, terms, tokens
 from scoring_service.vader import Vader
 
@@ -35,7 +35,8 @@ class TextFeatures:
 
 def featurize(text: str, lang: str, vader: Vader) -> TextFeatures:
     words = tokens(text)
-    found = terms(words, base_forms(words, lang))
+    base = base_forms(words, lang)
+    found = terms(words, base)
     weight = 1.0 / math.sqrt(len(found)) if found else 0.0
     values = dict.fromkeys(found, weight)
     scores = None
@@ -45,7 +46,7 @@ def featurize(text: str, lang: str, vader: Vader) -> TextFeatures:
         values["vader:pos"] = scores["pos"]
         values["vader:neg"] = scores["neg"]
         values["vader:neu"] = scores["neu"]
-    signals = severity_signals(text, lang)
+    signals = severity_signals(text, lang, rule_mask(text, words, base, lang))
     for name in signals:
         values[f"sig:{name}"] = 1.0
     return TextFeatures(lang=lang, values=values, vader=scores, signals=signals)

@@ -71,7 +71,7 @@ def _english_share(text: str) -> tuple[int, int]:
     """(English function words, words) of the text."""
     words = _WORD.findall(text.lower())
     common = _english_function_words()
-    return sum(1 for w in words if w in common), len(words)
+    return sum(map(common.__contains__, words)), len(words)
 
 
 def _mostly_english(share: tuple[int, int]) -> bool:

@@ -30,7 +30,7 @@ from scipy import sparse
 
 from scoring_service.labels import LANGUAGE_UNSUPPORTED, sentiment_label
 from scoring_service.triage_v2 import artefact
-from scoring_service.triage_v2.features import design_matrix, featurize
+from scoring_service.triage_v2.batch import BatchFeaturizer
 from scoring_service.triage_v2.language import LanguageGuess, identify, language_name
 from scoring_service.triage_v2.text import readable, shown_in_evidence
 from scoring_service.vader import Vader
@@ -64,7 +64,8 @@ class TriageModelV2:
         self.meta = meta
         self.version = f"{meta['version']}+{sha256[:8]}"
         self.terms: list[str] = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
-        self.index = {term: i for i, term in enumerate(self.terms)}
+        self.featurizer = BatchFeaturizer(self.terms)
+        self.index = self.featurizer.index
         self.weights = arrays["weights"].astype(np.float64)   # (terms, heads)
         self.bias = arrays["bias"].astype(np.float64)          # (heads,)
         heads = list(meta["heads"])
@@ -155,9 +156,9 @@ class TriageModelV2:
                 out[i] = unsupported_prediction(guess)
         if not supported:
             return out  # type: ignore[return-value]
-        feats = [featurize(texts[i], guesses[i].code, self.vader) for i in supported]
+        feats, matrix = self.featurizer.features([texts[i] for i in supported],
+                                                 [guesses[i].code for i in supported], self.vader)
         english = np.asarray([f.lang == "en" for f in feats])
-        matrix = design_matrix([f.values for f in feats], self.index)
         raw = self.raw_scores(matrix)
         vader = np.asarray([[f.vader["compound"], f.vader["pos"], f.vader["neg"], f.vader["neu"]]
                             if f.vader else [0.0, 0.0, 0.0, 1.0] for f in feats])

@@ -13,11 +13,12 @@ A match does not count when a negation stands within four words before it ("в �
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from scoring_service.triage import SIGNAL_RULES as ENGLISH_RULES
 from scoring_service.triage import severity_signals as english_signals
-from scoring_service.triage_v2.text import base_forms, tokens
+from scoring_service.triage_v2.anchors import AnchorTest, anchors, word_parts
+from scoring_service.triage_v2.text import base_forms, has_long_run, tokens
 
 SIGNALS = ("legal_threat", "safety_risk", "fraud", "cancel_intent", "repeated_contact")
 
@@ -64,7 +65,7 @@ _RU_NEGATED_AFTER = re.compile(r"^(?:\s[^\s#]+){0,4}\s(?:не|нет)\s(?:соб
 _NEGATION_IN_RULE = frozenset({"fraud", "safety_risk", "repeated_contact"})
 
 
-def russian_signals(text: str) -> dict[str, list[str]]:
+def russian_signals(text: str, names: Iterable[str] = SIGNALS) -> dict[str, list[str]]:
     # Punctuation stays in as "#": a negation's reach ends there ("ни духу. Отменяйте заказ").
     words = [w if w[0].isalnum() else "#" for w in tokens(text)]
     lemmas = base_forms(words, "ru")
@@ -75,7 +76,8 @@ def russian_signals(text: str) -> dict[str, list[str]]:
         starts.append(pos)
         pos += len(lemma) + 1
     found: dict[str, list[str]] = {}
-    for name, rule in _RU_RULES.items():
+    for name in names:
+        rule = _RU_RULES[name]
         evidence: list[str] = []
         for match in rule.finditer(joined):
             before, after = joined[:match.start()], joined[match.end():]
@@ -104,15 +106,46 @@ def _index_at(starts: Sequence[int], offset: int) -> int:
     return lo
 
 
-# One pass over the text that finds whether any English rule can fire; most complaints
-# state no signal, and five separate scans cost 4x more than this one.
-_ENGLISH_ANY = re.compile("|".join(f"(?:{rule.pattern})" for rule in ENGLISH_RULES.values()))
+# Which rules a word can start (scoring_service.triage_v2.anchors): English rules run
+# over the text, where a word ends at any non-word character; Russian ones over
+# space-joined lemmas.
+_ANCHORS = {
+    "en": [AnchorTest(anchors(rule.pattern.removeprefix(r"\b(?:").removesuffix(r")\b"),
+                              lambda ch: not (ch.isalnum() or ch == "_")))
+           for rule in (ENGLISH_RULES[name] for name in SIGNALS)],
+    "ru": [AnchorTest(anchors(_RU_PATTERNS[name], lambda ch: ch == " ")) for name in SIGNALS],
+}
+ALL_RULES = (1 << len(SIGNALS)) - 1
 
 
-def severity_signals(text: str, lang: str) -> dict[str, list[str]]:
-    """{signal: [evidence]} of the signals the text states; absent signals are omitted."""
-    if lang == "ru":
-        return russian_signals(text)
-    if _ENGLISH_ANY.search(text.lower().replace("’", "'")) is None:
+def signal_rule_mask(word: str, lemma: str, lang: str) -> int:
+    """Bit i set: the token `word` (its `lemma` in Russian) can begin a match of the
+    rule of SIGNALS[i]. A text none of whose words sets a rule's bit cannot match it."""
+    mask = 0
+    for bit, test in enumerate(_ANCHORS[lang]):
+        if any(test(part) for part in word_parts(word)) if lang == "en" else test(lemma):
+            mask |= 1 << bit
+    return mask
+
+
+def rule_mask(text: str, words: Sequence[str], base: Sequence[str], lang: str) -> int:
+    """The rules that may fire on `text`, from its tokens and their base forms
+    (scoring_service.triage_v2.text): the union over its words. English rules read the
+    text itself, so a text with a run the tokenizer cut gets every rule."""
+    if lang == "en" and has_long_run(text):
+        return ALL_RULES
+    mask = 0
+    for word, root in zip(words, base):
+        mask |= signal_rule_mask(word, root if word[0].isalnum() else "#", lang)
+    return mask
+
+
+def severity_signals(text: str, lang: str, mask: int = ALL_RULES) -> dict[str, list[str]]:
+    """{signal: [evidence]} of the signals the text states; absent signals are omitted.
+    `mask`: the rules worth running (the rest are known not to fire on this text)."""
+    names = [name for bit, name in enumerate(SIGNALS) if mask >> bit & 1]
+    if not names:
         return {}
-    return english_signals(text)
+    if lang == "ru":
+        return russian_signals(text, names)
+    return english_signals(text, names)

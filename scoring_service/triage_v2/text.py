@@ -35,9 +35,14 @@ MEMO_LIMIT = 200_000
 _LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1}}}")
 
 
+def has_long_run(text: str) -> bool:
+    """Whether `text` has a run without spaces longer than a token may be."""
+    return _LONG_RUN.search(text) is not None
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case NLTK tokens of `text`."""
-    if _LONG_RUN.search(text):
+    if has_long_run(text):
         text = " ".join(run[i:i + MAX_TOKEN_CHARS] for run in text.split() for i in range(0, len(run), MAX_TOKEN_CHARS))
     return _tokenizer.tokenize(text.lower().replace("ё", "е"))
 
@@ -113,7 +118,7 @@ CATEGORY_CUES: Mapping[str, frozenset[str]] = {
         пароль вход аккаунт учетный взлом взломать блокировка заблокировать код данные личный кабинет
         безопасность мошенник""".split()),
 }
-_CUE_OF: dict[str, str] = {word: cat for cat, words in CATEGORY_CUES.items() for word in words}
+CUE_OF: dict[str, str] = {word: cat for cat, words in CATEGORY_CUES.items() for word in words}
 
 
 # Per word and per base form, the strings of its terms, made once: formatting them for
@@ -125,7 +130,7 @@ def _word_terms(word: str) -> tuple[str, str, bool]:
 
 def _base_terms(root: str) -> tuple[str, str, str | None]:
     """(b:, b:NEG_, cue: or None)."""
-    cue = _CUE_OF.get(root)
+    cue = CUE_OF.get(root)
     return f"b:{root}", f"b:NEG_{root}", None if cue is None else f"cue:{cue}"
 
 
