@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from scoring_service.triage_v2.features import SIGNAL_COLUMNS, VADER_COLUMNS
@@ -55,6 +56,9 @@ class RowFeatures:
     lang: str
     vader: Mapping[str, float] | None        # VADER's scores (English), else None
     signals: dict[str, list[str]]            # signal -> evidence
+
+
+NO_LEXICON = (0.0, 0.0, 0.0, 1.0)  # VADER's columns of a Russian row, which no lexicon reads
 
 
 def _code(tag: int, payload: int) -> int:
@@ -232,8 +236,9 @@ class BatchFeaturizer:
         code_row = np.repeat(row, 4)
         valid = codes >= 0
         keys = (codes[valid] << _ROW_BITS) | code_row[valid]
-        unique, first = np.unique(keys, return_index=True)
-        unique = unique[np.argsort(first)]  # first-seen order: rows in order, terms as found
+        # Repeats dropped in first-seen order (rows in order, each row's terms as found):
+        # pandas hashes, where numpy would sort twice.
+        unique = pd.unique(keys)
         rows = unique & (CHUNK - 1)
         count = np.bincount(rows, minlength=n)
         weight = np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)
@@ -242,10 +247,10 @@ class BatchFeaturizer:
         known = self.vocab_codes[at] == codes
         return rows[known], self.vocab_cols[at[known]], weight[rows[known]]
 
-    def design_matrix(self, tid: np.ndarray, lengths: np.ndarray, english: np.ndarray,
-                      vader: Sequence[Mapping[str, float] | None], signals: Sequence[Mapping[str, object]]
-                      ) -> sparse.csr_matrix:
-        """The rows' design matrix: text terms, then VADER's four scores, then signals."""
+    def design_matrix(self, tid: np.ndarray, lengths: np.ndarray, english: np.ndarray, vader: np.ndarray,
+                      signals: Sequence[Mapping[str, object]]) -> sparse.csr_matrix:
+        """The rows' design matrix: text terms, then VADER's four scores (English rows;
+        `vader`: compound, pos, neg, neu per row), then signals."""
         parts_row, parts_col, parts_val = [], [], []
         offsets = np.concatenate(([0], np.cumsum(lengths)))
         for start in range(0, len(lengths), CHUNK):
@@ -254,41 +259,45 @@ class BatchFeaturizer:
             parts_row.append(r + start)
             parts_col.append(c)
             parts_val.append(v)
-        dense_row, dense_col, dense_val = [], [], []
-        for i, (scores, found) in enumerate(zip(vader, signals)):
-            if scores is not None:
-                for col, key in zip(self.dense_vader, ("compound", "pos", "neg", "neu")):
-                    if col >= 0:
-                        dense_row.append(i)
-                        dense_col.append(col)
-                        dense_val.append(scores[key])
+        vader_cols = np.asarray(self.dense_vader, dtype=np.int64)
+        english_rows = np.flatnonzero(english)
+        present = vader_cols >= 0
+        parts_row.append(np.repeat(english_rows, present.sum()))
+        parts_col.append(np.tile(vader_cols[present], len(english_rows)))
+        parts_val.append(vader[english_rows][:, present].ravel())
+        signal_rows, signal_cols = [], []
+        for i, found in enumerate(signals):
             for name in found:
-                col = self.dense_signal[name]
-                if col >= 0:
-                    dense_row.append(i)
-                    dense_col.append(col)
-                    dense_val.append(1.0)
-        rows = np.concatenate([*parts_row, np.asarray(dense_row, dtype=np.int64)])
-        cols = np.concatenate([*parts_col, np.asarray(dense_col, dtype=np.int64)])
-        vals = np.concatenate([*parts_val, np.asarray(dense_val, dtype=np.float64)])
-        order = np.argsort(rows, kind="stable")  # text terms, then dense columns, per row
+                if self.dense_signal[name] >= 0:
+                    signal_rows.append(i)
+                    signal_cols.append(self.dense_signal[name])
+        parts_row.append(np.asarray(signal_rows, dtype=np.int64))
+        parts_col.append(np.asarray(signal_cols, dtype=np.int64))
+        parts_val.append(np.ones(len(signal_rows)))
+        rows, cols, vals = np.concatenate(parts_row), np.concatenate(parts_col), np.concatenate(parts_val)
+        order = np.argsort(rows, kind="stable")  # per row: text terms, VADER, signals
         indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(lengths)), out=indptr[1:])
         return sparse.csr_matrix((vals[order], cols[order], indptr), shape=(len(lengths), len(self.index)))
 
     def features(self, texts: Sequence[str], langs: Sequence[str], vader: Vader
-                 ) -> tuple[list[RowFeatures], sparse.csr_matrix]:
-        """Per text (English or Russian, as `langs` says) its VADER scores and signals,
-        and the batch's design matrix."""
+                 ) -> tuple[list[RowFeatures], np.ndarray, sparse.csr_matrix]:
+        """Per text (English or Russian, as `langs` says) its VADER scores and signals;
+        VADER's compound, pos, neg, neu as an array (0, 0, 0, 1 for Russian: no
+        lexicon); and the batch's design matrix."""
         english = np.asarray([lang == "en" for lang in langs], dtype=bool)
         tid, lengths, long_runs = self.token_ids(texts)
         masks = self.rule_masks(tid, lengths, english)
         rows = []
+        scores = []
         for text, lang, mask, long_run in zip(texts, langs, masks, long_runs):
             if lang == "en":
-                rows.append(RowFeatures(lang, vader.polarity_scores(text),
-                                        severity_signals(text, lang, ALL_RULES if long_run else mask)))
+                found = vader.polarity_scores(text)
+                scores.append((found["compound"], found["pos"], found["neg"], found["neu"]))
+                rows.append(RowFeatures(lang, found, severity_signals(text, lang, ALL_RULES if long_run else mask)))
             else:
+                scores.append(NO_LEXICON)
                 rows.append(RowFeatures(lang, None, severity_signals(text, lang, mask)))
-        matrix = self.design_matrix(tid, lengths, english, [r.vader for r in rows], [r.signals for r in rows])
-        return rows, matrix
+        vader_array = np.asarray(scores, dtype=np.float64).reshape(len(texts), 4)
+        matrix = self.design_matrix(tid, lengths, english, vader_array, [r.signals for r in rows])
+        return rows, vader_array, matrix

@@ -156,12 +156,10 @@ class TriageModelV2:
                 out[i] = unsupported_prediction(guess)
         if not supported:
             return out  # type: ignore[return-value]
-        feats, matrix = self.featurizer.features([texts[i] for i in supported],
-                                                 [guesses[i].code for i in supported], self.vader)
+        feats, vader, matrix = self.featurizer.features([texts[i] for i in supported],
+                                                        [guesses[i].code for i in supported], self.vader)
         english = np.asarray([f.lang == "en" for f in feats])
         raw = self.raw_scores(matrix)
-        vader = np.asarray([[f.vader["compound"], f.vader["pos"], f.vader["neg"], f.vader["neu"]]
-                            if f.vader else [0.0, 0.0, 0.0, 1.0] for f in feats])
         compounds = self.tone(raw, english, vader, np.asarray([len(texts[i]) for i in supported], dtype=float))
         complaint = self.complaint(raw, english)
         cats = self.categories(raw, english)
@@ -173,8 +171,9 @@ class TriageModelV2:
         for row, (i, f, best) in enumerate(zip(supported, feats, best_of.tolist())):
             moved, favour = evidence[row]
             compound = round(compound_of[row], 4)
-            if f.vader is not None:
-                neg, neu, pos = f.vader["neg"], f.vader["neu"], f.vader["pos"]
+            scores = f.vader
+            if scores is not None:
+                neg, neu, pos = scores["neg"], scores["neu"], scores["pos"]
             else:  # no lexicon for Russian: the proportions follow the tone
                 neg, pos = round(max(0.0, -compound), 4), round(max(0.0, compound), 4)
                 neu = round(1.0 - neg - pos, 4)
@@ -189,9 +188,7 @@ class TriageModelV2:
                 "category_evidence": favour,
                 "signals": f.signals,
                 "evidence": [{"term": word, "weight": round(w, 3)} for word, w in moved],
-                "explanation": explanation(language=f.lang, complaint=p, compound=compound,
-                                           category=category, category_evidence=favour,
-                                           signals=f.signals, moved=moved),
+                "explanation": explanation(f.lang, p, compound, category, favour, f.signals, moved),
             }
         return out  # type: ignore[return-value]
 
@@ -222,15 +219,14 @@ def unsupported_prediction(guess: LanguageGuess) -> dict:
     }
 
 
-def explanation(*, language: str, complaint: float, compound: float, category: str,
+def explanation(language: str, complaint: float, compound: float, category: str,
                 category_evidence: Sequence[str], signals: Mapping[str, Sequence[str]],
                 moved: Sequence[tuple[str, float]]) -> str:
-    tone = "neutral" if abs(compound) < 0.05 else ("negative" if compound < 0 else "positive")
-    words = ", ".join(f"{w} {'+' if c > 0 else '-'}" for w, c in moved)
-    parts = [f"Complaint {complaint:.0%}" + (f" ({words})." if words else "."),
-             f"Tone {tone} ({compound:+.2f}).",
-             f"Category {category}" + (f" ({', '.join(category_evidence)})." if category_evidence else ".")]
+    tone = "neutral" if -0.05 < compound < 0.05 else ("negative" if compound < 0 else "positive")
+    words = ", ".join([f"{w} +" if c > 0 else f"{w} -" for w, c in moved])
+    cues = ", ".join(category_evidence)
+    text = (f"Complaint {complaint:.0%}{f' ({words}).' if words else '.'} Tone {tone} ({compound:+.2f}). "
+            f"Category {category}{f' ({cues}).' if cues else '.'}")
     if signals:
-        parts.append("Signals: " + "; ".join(f"{n} ({', '.join(w)})" for n, w in signals.items()) + ".")
-    parts.append(f"Language {language}.")
-    return " ".join(parts)
+        text += " Signals: " + "; ".join([f"{n} ({', '.join(w)})" for n, w in signals.items()]) + "."
+    return f"{text} Language {language}."

@@ -63,7 +63,7 @@ def assert_same_matrices(featurizer: BatchFeaturizer, vader, texts: list[tuple[s
         chunk = texts[start:start + 700]
         reference = [featurize(text, lang, vader) for text, lang in chunk]
         expected = design_matrix([f.values for f in reference], featurizer.index)
-        rows, got = featurizer.features([t for t, _ in chunk], [lang for _, lang in chunk], vader)
+        rows, _, got = featurizer.features([t for t, _ in chunk], [lang for _, lang in chunk], vader)
         for i, (text, lang) in enumerate(chunk):
             want, have = expected[i], got[i]
             assert have.indices.tolist() == want.indices.tolist(), (lang, text)
@@ -95,7 +95,7 @@ def test_a_batch_spans_several_row_chunks_and_the_memo_resets_between_batches(vo
 
 def test_terms_outside_the_vocabulary_still_count_in_the_weight(vader):
     featurizer = BatchFeaturizer(["w:refund", "vader:compound"])
-    _, matrix = featurizer.features(["refund now please"], ["en"], vader)
+    _, _, matrix = featurizer.features(["refund now please"], ["en"], vader)
     # w:refund cue:billing w:now w:please, b:pleas (the one stem that differs from its word),
     # p:refund now, p:now please: seven terms, six of them unknown here, each weighing 1/sqrt(7).
     assert matrix.shape == (1, 2)
