@@ -1,7 +1,7 @@
 # One image for every Python process of the product (web, relay, listener, scoring,
 # streaming driver); compose.yaml picks the command. Java is there for Spark.
 FROM python:3.11-slim-bookworm
-ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DJANGO_SETTINGS_MODULE=config.settings.production
 RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless maven \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -14,4 +14,4 @@ RUN mvn -q -B -f infra/spark/pom.xml dependency:copy-dependencies -DincludeScope
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000 9000
-CMD ["python", "-m", "triage_app.serve", "-b", "0.0.0.0", "-p", "8000", "triage_app.asgi:application"]
+CMD ["python", "-m", "triage_app.serve", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

@@ -102,7 +102,10 @@ def spawn(name: str, argv: list[str], *, extra_env: dict[str, str] | None = None
     RUN.mkdir(parents=True, exist_ok=True)
     LOG.mkdir(parents=True, exist_ok=True)
     logfile = open(LOG / f"{name}.log", "ab")
-    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    # The local stack runs the local settings, whatever the caller's (a test run's are
+    # config.settings.test).
+    proc_env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings.local",
+                **(extra_env or {})}
     if user:
         argv = ["runuser", "-u", user, "--", *argv]
     proc = subprocess.Popen(argv, cwd=ROOT, env=proc_env, stdout=logfile, stderr=subprocess.STDOUT,
@@ -417,7 +420,7 @@ def start_web() -> None:
         if cmd[0] == "ensure_admin" and result.stdout.strip():
             print(result.stdout.strip(), flush=True)
     spawn("web", [PY, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(WEB_PORT),
-                  "triage_app.asgi:application"])
+                  "config.asgi:application"])
 
 
 def simple_stop(name: str) -> Callable[[bool], None]:

@@ -1,7 +1,5 @@
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+"""The triage app's pages and API (the project's own routes: config/urls.py)."""
+from django.urls import path
 
 from triage_app import api, views
 
@@ -10,9 +8,6 @@ urlpatterns = [
     path("track/<str:tracking_code>/", views.track_page, name="track"),
     path("track/<str:tracking_code>/rate/", views.track_rate, name="track-rate"),
     path("track/<str:tracking_code>/unsubscribe/", views.track_unsubscribe, name="track-unsubscribe"),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the customer pages' switch
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", views.staff_queue_page, name="staff-queue"),
     path("staff/complaints/<uuid:complaint_id>/", views.complaint_page, name="staff-complaint"),
     path("staff/complaints/<uuid:complaint_id>/<str:action>/", views.complaint_action, name="staff-complaint-action"),
@@ -22,12 +17,10 @@ urlpatterns = [
     path("manage/experiment/", views.experiment_page, name="manage-experiment"),
     path("manage/ab/", views.ab_results_page, name="manage-ab"),
     path("manage/health/", views.health_page, name="manage-health"),
-    path("admin/", admin.site.urls),
     path("api/complaints/", api.ComplaintCreateView.as_view(), name="api-complaint-create"),
     path("api/complaints/<str:tracking_code>/", api.ComplaintTrackView.as_view(), name="api-complaint-track"),
     path("api/queue/", api.QueueView.as_view(), name="api-queue"),
     path("api/staff/complaints/<uuid:complaint_id>/", api.StaffComplaintView.as_view(), name="api-staff-complaint"),
     path("api/staff/complaints/<uuid:complaint_id>/<str:action>/", api.StaffActionView.as_view(),
          name="api-staff-action"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -75,7 +75,7 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
                     f"{quote(db['NAME'])}")
     port = free_port()
     env = {**os.environ, "TRIAGE_DATABASE_URL": database_url, "TRIAGE_REDIS_URL": redis_url,
-           "TRIAGE_CHANNEL_LAYER": "redis", "TRIAGE_CACHE": "redis", "TRIAGE_DEBUG": "0",
+           "DJANGO_SETTINGS_MODULE": "config.settings.local", "TRIAGE_DEBUG": "0",
            "DJANGO_SECRET_KEY": "browser-tests-only-secret-key-0123456789abcdefghijkl",
            # No Kafka in these tests: the outbox keeps the messages, the producer gives up fast.
            "TRIAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}", "TRIAGE_KAFKA_MESSAGE_TIMEOUT_MS": "1000",
@@ -87,7 +87,7 @@ def live_app(django_db_setup, django_db_blocker, redis_url):
     logs = {name: open(ARTIFACTS / f"{name}.log", "w") for name in ("daphne", "listener")}
     procs = [
         subprocess.Popen([sys.executable, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(port),
-                          "triage_app.asgi:application"], cwd=ROOT, env=env, stdout=logs["daphne"],
+                          "config.asgi:application"], cwd=ROOT, env=env, stdout=logs["daphne"],
                          stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, "manage.py", "score_listener"], cwd=ROOT, env=env,
                          stdout=logs["listener"], stderr=subprocess.STDOUT),

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import requests
 
+from tests.e2e.streaming_helpers import local_env
 from triage_core.config import addresses, env_int, var_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def api(stack_session: Stack) -> requests.Session:
 @pytest.fixture(scope="session")
 def staff_token(stack_session: Stack) -> str:
     result = subprocess.run([sys.executable, "manage.py", "api_token", "admin", "--hours", "2"], cwd=ROOT,
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True, check=True, env=local_env())
     return result.stdout.strip()
 
 

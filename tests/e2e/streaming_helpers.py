@@ -3,6 +3,7 @@ where each record landed, and know when the stream has read past a point."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -83,10 +84,16 @@ def stream_idle() -> bool:
     return last("offsets") == last("commits")
 
 
+def local_env() -> dict[str, str]:
+    """The environment of a `manage.py` run against the test stack: its settings are the
+    local run's (config.settings.local: Redis), not the unit tests' this pytest names."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+
+
 def admin_shell(script: str) -> str:
     """Runs `script` in `manage.py shell` against the test stack's database; its stdout."""
     result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=local_env())
     assert result.returncode == 0, f"manage.py shell failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 

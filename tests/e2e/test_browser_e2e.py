@@ -15,6 +15,7 @@ import pytest
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in_to_live_queue
 from tests.browser.test_staff_flow import PUSH_TIMEOUT_MS
 from tests.e2e.conftest import ROOT, WEB
+from tests.e2e.streaming_helpers import local_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -26,7 +27,8 @@ def staff_user(stack_session) -> tuple[str, str]:
     username, password = f"e2e-staff-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(12)
     script = ("from django.contrib.auth import get_user_model; "
               f"get_user_model().objects.create_user(username='{username}', password='{password}', is_staff=True)")
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, check=True, capture_output=True,
+                   env=local_env())
     return username, password
 
 

@@ -11,10 +11,9 @@ from triage_app import ratelimit
 
 
 @pytest.fixture(autouse=True)
-def _fast_local_services(settings):
-    """One-process replacements for Redis (channel layer, cache); nothing else changes."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def _fresh_channel_layer_and_cache():
+    """Every test starts with an empty in-memory channel layer and cache (the test
+    settings' one-process stand-ins for Redis: config.settings.test)."""
     channel_layers.backends.clear()
     cache.clear()
     yield

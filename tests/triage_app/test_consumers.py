@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
+from config.asgi import application
 from tests.triage_app.factories import complaint_make, score_make
 from triage_app import live, services
-from triage_app.asgi import application
 from triage_app.consumers import CLOSE_FORBIDDEN, QueueConsumer
 from triage_app.management.commands.score_listener import scored_notification_handle
 

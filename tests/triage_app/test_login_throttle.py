@@ -1,4 +1,4 @@
-"""Password guessing is throttled (django-axes, configured in triage_app.settings): per
+"""Password guessing is throttled (django-axes, configured in config.settings.base): per
 account and per client address, on the staff login and the admin login alike."""
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog

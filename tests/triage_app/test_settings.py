@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def deploy_check(**extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(60), "TRIAGE_DEBUG": "0", **extra}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(60), "TRIAGE_DEBUG": "0", **extra}
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
 
@@ -39,7 +40,7 @@ def test_https_mode_passes_the_deployment_check_and_plain_mode_does_not():
                                    "EMAIL_HOST_PASSWORD": "", "EMAIL_USE_SSL": True, "EMAIL_USE_TLS": False}),
 ])
 def test_the_smtp_url_becomes_djangos_mail_settings(url, expected):
-    from triage_app.settings import smtp_from_url
+    from config.settings.base import smtp_from_url
 
     assert smtp_from_url(url) == expected
 
@@ -48,7 +49,7 @@ def test_the_smtp_url_becomes_djangos_mail_settings(url, expected):
 def test_a_wrong_smtp_url_is_refused_by_name(url):
     from django.core.exceptions import ImproperlyConfigured
 
-    from triage_app.settings import smtp_from_url
+    from config.settings.base import smtp_from_url
 
     with pytest.raises(ImproperlyConfigured, match="TRIAGE_SMTP_URL"):
         smtp_from_url(url)

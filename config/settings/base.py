@@ -1,16 +1,14 @@
-"""Settings of the triage app: one module, every value read through triage_core.config.
+"""The settings every environment shares (config.settings.local, test and production
+start from here); every value is read through triage_core.config.
 
 Environment (besides the addresses in docs/contracts.md):
 - TRIAGE_DEBUG: "1" for Django's debug mode (off by default).
 - TRIAGE_HTTPS: "1" behind a TLS-terminating proxy (secure cookies, HSTS, SSL redirect).
-- DJANGO_SECRET_KEY: required in production. Without it, debug mode uses a fixed dev
-  key and a non-debug local run generates one into var/django_secret_key (0600), so
-  `make up` works on a fresh machine without a secret ever living in the code.
+- DJANGO_SECRET_KEY: required in production (config.settings.production refuses to
+  start without it); a local run generates one (config.settings.local).
 - TRIAGE_ALLOWED_HOSTS: extra comma-separated host names (127.0.0.1 and localhost always).
 - TRIAGE_WS_ORIGINS: comma-separated full origins allowed to open the live-queue socket
   (default http://127.0.0.1:<TRIAGE_WEB_PORT> and http://localhost:<TRIAGE_WEB_PORT>).
-- TRIAGE_CHANNEL_LAYER: "redis" (default) or "memory" (tests on one process).
-- TRIAGE_CACHE: "redis" (default, shared by every ASGI worker) or "locmem".
 - TRIAGE_SUBMIT_RATE: public submissions per client, "<count>/<seconds>" (default 300/60),
   "0" turns the limit off (benchmarks that submit from one address).
 - TRIAGE_SMTP_URL: where mail to customers goes, smtp://[user:password@]host:port
@@ -24,7 +22,6 @@ Environment (besides the addresses in docs/contracts.md):
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -39,21 +36,8 @@ ADDRESSES = addresses()
 DEBUG = env("TRIAGE_DEBUG", "0").lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
-    configured = env("DJANGO_SECRET_KEY", "")
-    if configured:
-        return configured
-    if DEBUG:
-        return "django-insecure-dev-only-key-never-used-without-TRIAGE_DEBUG"
-    key_file = var_dir() / "django_secret_key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Empty here: config.settings.local fills it in, production requires it.
+SECRET_KEY = env("DJANGO_SECRET_KEY", "")
 
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
     h.strip() for h in env("TRIAGE_ALLOWED_HOSTS", "").split(",") if h.strip()
@@ -103,11 +87,11 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "triage_app.urls"
+ROOT_URLCONF = "config.urls"
 # The largest body a request may have: a 5,000-character complaint written entirely as
 # JSON escapes is ~30 KiB. Larger is answered 413 before it is read (middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-ASGI_APPLICATION = "triage_app.asgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -152,26 +136,21 @@ def database_from_url(url: str) -> dict:
 DATABASES = {"default": database_from_url(ADDRESSES.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if env("TRIAGE_CHANNEL_LAYER", "redis") == "memory":
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [ADDRESSES.redis_url], "prefix": "triage"},
-        }
+# Redis, shared by every ASGI worker: the channel layer (live queue) and the cache (rate
+# limits, django-axes). The unit tests replace both (config.settings.test).
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [ADDRESSES.redis_url], "prefix": "triage"},
     }
-
-if env("TRIAGE_CACHE", "redis") == "locmem":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": ADDRESSES.redis_url,
-            "KEY_PREFIX": "triage",
-        }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": ADDRESSES.redis_url,
+        "KEY_PREFIX": "triage",
     }
+}
 
 
 def _submit_rate(raw: str) -> tuple[int, int]:
@@ -186,12 +165,10 @@ def _submit_rate(raw: str) -> tuple[int, int]:
 
 # (max submissions, per seconds) for one client address; count 0 disables the limit.
 TRIAGE_SUBMIT_RATE = _submit_rate(env("TRIAGE_SUBMIT_RATE", "300/60"))
-# Model names an admin may put in an experiment (the scoring service's models).
 # Models an admin may put in an experiment: a name serves its newest version, and
 # `name@version` pins one (the scoring service serves every committed version).
 TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage,triage@1.0.0,triage@2.0.0").split(",")
                       if m.strip())
-
 
 
 def smtp_from_url(url: str) -> dict[str, object]:
