@@ -1,20 +1,21 @@
-"""The words a rule's match can begin with, read from the rule itself, so that a rule
-runs only on texts that contain one of them.
+"""The words a rule's every match must contain, read from the rule itself, so that a
+rule runs only on texts that contain one of them.
 
 The severity rules are alternations of phrases ("lawyers?|legal action|someone (\\w+ )
 {0,2}(logged|used)..."). Python's regular expressions try every phrase at every word of
 every text, which cost a fifth of the model's time, while most texts contain none of
-their first words. `anchors(pattern)` parses the pattern (Python's own parser) and
-returns, for each way a match can start, the literal letters it starts with:
+their words. `anchors(pattern)` parses the pattern (Python's own parser) and returns, per
+phrase, one word the phrase cannot match without (the rarest-looking of its words that
+start at a word boundary), as:
 
-- `Anchor("legal", exact=True)`: the first word is exactly "legal" (a space or other
-  non-word character follows it in the pattern);
-- `Anchor("lawyer", exact=False)`: the first word starts with "lawyer" ("lawyers?");
-- `Anchor("", exact=False)` with `digit=True`: it starts with a digit ("\\d+ times").
+- `Anchor("action", exact=True)`: a whole word ("legal action": non-word characters or the
+  rule's boundaries on both sides);
+- `Anchor("lawyer", exact=False)`: a word starting with it ("lawyers?");
+- `Anchor("", exact=False)` with `digit=True`: a word starting with a digit ("\\d+(st|nd)").
 
-`None` means the start cannot be told (a pattern that may begin with any word): then
-the rule always runs. The result over-approximates by construction: a word that
-matches no anchor cannot begin a match, so skipping the rule changes nothing.
+`None` means some phrase has no such word (it may be any word at all): then the rule
+always runs. The result over-approximates by construction: a text with no word that
+matches an anchor cannot match the rule, so skipping the rule changes nothing.
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def anchors(pattern: str, word_ends: Callable[[str], bool]) -> frozenset[Anchor]
 
 
 class AnchorTest:
-    """Whether a word can begin a match of any of the given anchors."""
+    """Whether a word matches any of the given anchors (so a rule with them may fire)."""
 
     def __init__(self, found: frozenset[Anchor] | None):
         self.always = found is None

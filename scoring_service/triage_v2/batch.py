@@ -9,7 +9,7 @@ readable per-text path (scoring_service.triage_v2.features); this one serves.
 How: every token string gets an integer id once (a bounded memo, like the lemma
 memos), with what the terms need to know of it precomputed: its kind (word, scope end,
 ! or ?), whether it is a negation, its stem and lemma (as ids), its category cue, and
-which severity rules it can start (scoring_service.triage_v2.anchors). A term is then
+which severity rules it is an anchor of (scoring_service.triage_v2.anchors). A term is then
 a 64-bit code (kind, ids) instead of a string; negation scope, word pairs, repeats
 within a text and the 1/sqrt(terms) weight are array operations over the whole batch,
 and the vocabulary lookup is one binary search over the codes of the trained terms.
@@ -29,11 +29,10 @@ from scoring_service.triage_v2.text import (
     CATEGORY_CUES,
     CUE_OF,
     NEGATION_SCOPE,
-    NEGATIONS,
     SCOPE_ENDS,
+    base_forms,
     has_long_run,
-    lemma_ru,
-    stem_en,
+    is_negation,
     tokens,
 )
 from scoring_service.vader import Vader
@@ -139,7 +138,7 @@ class BatchFeaturizer:
         self.kind, self.negation, self.mark = _Column(size), _Column(size), _Column(size)
         self.base = {lang: _Column(size) for lang in _LANGS}   # base id, or 0 when the base is the word
         self.cue = {lang: _Column(size) for lang in _LANGS}    # category index + 1, or 0
-        self.rules = {lang: _Column(size) for lang in _LANGS}  # bit mask of SIGNALS it can start
+        self.rules = {lang: _Column(size) for lang in _LANGS}  # bit mask of the SIGNALS whose anchor it is
         self.columns = [self.kind, self.negation, self.mark, *self.base.values(), *self.cue.values(),
                         *self.rules.values()]
 
@@ -157,13 +156,13 @@ class BatchFeaturizer:
             self.kind.set(i, SCOPE_END)
             return i
         self.kind.set(i, WORD)
-        self.negation.set(i, word in NEGATIONS or word.endswith(("n't", "n’t")))
+        self.negation.set(i, is_negation(word))
         for lang in _LANGS:
-            root = word if not first.isalnum() else (stem_en(word) if lang == "en" else lemma_ru(word))
+            (root,) = base_forms([word], lang)
             self.base[lang].set(i, 0 if root == word else self._base_id(root))
             cue = CUE_OF.get(root)
             self.cue[lang].set(i, 0 if cue is None else _CATEGORY_INDEX[cue] + 1)
-            self.rules[lang].set(i, signal_rule_mask(word, root if first.isalnum() else "#", lang))
+            self.rules[lang].set(i, signal_rule_mask(word, root, lang))
         return i
 
     # ------------------------------------------------------------------ a batch
@@ -183,8 +182,10 @@ class BatchFeaturizer:
             long_runs.append(has_long_run(text))
         return np.asarray(flat, dtype=np.int64), np.asarray(lengths, dtype=np.int64), long_runs
 
-    def rule_masks(self, tid: np.ndarray, lengths: np.ndarray, english: np.ndarray) -> list[int]:
-        """Per text, the bit mask of the severity rules whose anchors it contains."""
+    def rule_masks(self, tid: np.ndarray, lengths: np.ndarray, english: np.ndarray,
+                   long_runs: Sequence[bool]) -> list[int]:
+        """Per text, the bit mask of the severity rules whose anchors it contains (as
+        signals.rule_mask: English text with a run the tokenizer cut gets every rule)."""
         masks = np.zeros(len(lengths), dtype=np.int64)
         if len(tid):
             row = np.repeat(np.arange(len(lengths)), lengths)
@@ -192,6 +193,7 @@ class BatchFeaturizer:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             nonempty = lengths > 0
             masks[nonempty] = np.bitwise_or.reduceat(per_token, starts[nonempty])
+        masks[english & np.asarray(long_runs, dtype=bool)] = ALL_RULES
         return masks.tolist()
 
     def text_terms(self, tid: np.ndarray, lengths: np.ndarray, english: np.ndarray
@@ -287,14 +289,14 @@ class BatchFeaturizer:
         lexicon); and the batch's design matrix."""
         english = np.asarray([lang == "en" for lang in langs], dtype=bool)
         tid, lengths, long_runs = self.token_ids(texts)
-        masks = self.rule_masks(tid, lengths, english)
+        masks = self.rule_masks(tid, lengths, english, long_runs)
         rows = []
         scores = []
-        for text, lang, mask, long_run in zip(texts, langs, masks, long_runs):
+        for text, lang, mask in zip(texts, langs, masks):
             if lang == "en":
                 found = vader.polarity_scores(text)
                 scores.append((found["compound"], found["pos"], found["neg"], found["neu"]))
-                rows.append(RowFeatures(lang, found, severity_signals(text, lang, ALL_RULES if long_run else mask)))
+                rows.append(RowFeatures(lang, found, severity_signals(text, lang, mask)))
             else:
                 scores.append(NO_LEXICON)
                 rows.append(RowFeatures(lang, None, severity_signals(text, lang, mask)))

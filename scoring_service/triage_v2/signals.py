@@ -106,7 +106,7 @@ def _index_at(starts: Sequence[int], offset: int) -> int:
     return lo
 
 
-# Which rules a word can start (scoring_service.triage_v2.anchors): English rules run
+# The words each rule's matches must contain (scoring_service.triage_v2.anchors): English rules run
 # over the text, where a word ends at any non-word character; Russian ones over
 # space-joined lemmas.
 _ANCHORS = {
@@ -118,9 +118,11 @@ _ANCHORS = {
 ALL_RULES = (1 << len(SIGNALS)) - 1
 
 
-def signal_rule_mask(word: str, lemma: str, lang: str) -> int:
-    """Bit i set: the token `word` (its `lemma` in Russian) can begin a match of the
-    rule of SIGNALS[i]. A text none of whose words sets a rule's bit cannot match it."""
+def signal_rule_mask(word: str, root: str, lang: str) -> int:
+    """Bit i set: the token `word` (English: itself or a part of it; Russian: its lemma
+    `root`, as russian_signals joins them) is an anchor of the rule of SIGNALS[i]. A text
+    none of whose words sets a rule's bit cannot match that rule."""
+    lemma = root if word[0].isalnum() else "#"
     mask = 0
     for bit, test in enumerate(_ANCHORS[lang]):
         if any(test(part) for part in word_parts(word)) if lang == "en" else test(lemma):
@@ -136,7 +138,7 @@ def rule_mask(text: str, words: Sequence[str], base: Sequence[str], lang: str) -
         return ALL_RULES
     mask = 0
     for word, root in zip(words, base):
-        mask |= signal_rule_mask(word, root if word[0].isalnum() else "#", lang)
+        mask |= signal_rule_mask(word, root, lang)
     return mask
 
 

@@ -123,9 +123,14 @@ CUE_OF: dict[str, str] = {word: cat for cat, words in CATEGORY_CUES.items() for 
 
 # Per word and per base form, the strings of its terms, made once: formatting them for
 # every word of every text cost a third of `terms`. Bounded like the other memos.
+def is_negation(word: str) -> bool:
+    """A negation word ("not", "нет") or a contraction of one ("isn't")."""
+    return word in NEGATIONS or word.endswith(("n't", "n’t"))
+
+
 def _word_terms(word: str) -> tuple[str, str, bool]:
     """(w:, w:NEG_, whether the word is a negation)."""
-    return f"w:{word}", f"w:NEG_{word}", word in NEGATIONS or word.endswith(("n't", "n’t"))
+    return f"w:{word}", f"w:NEG_{word}", is_negation(word)
 
 
 def _base_terms(root: str) -> tuple[str, str, str | None]:
