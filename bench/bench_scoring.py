@@ -31,6 +31,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.loadgen import complaint_texts  # noqa: E402
+from scoring_service import native  # noqa: E402
 from scoring_service.corpora import CORPUS_FILES, load_corpus  # noqa: E402
 from scoring_service.local_server import running_service  # noqa: E402
 from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints  # noqa: E402
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
 
     baseline = results["nltk in-process"]
     print(f"\n{len(texts)} texts (both VADER-paper corpora), best of {args.repeat} runs; "
-          f"Python {sys.version.split()[0]}\n")
+          f"Python {sys.version.split()[0]}; scoring modules: {native.state()} (scoring_service/native.py)\n")
     print("| path | texts/s | x NLTK in-process |")
     print("|---|---|---|")
     for label, rate in results.items():

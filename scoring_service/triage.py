@@ -34,11 +34,11 @@ from nltk.sentiment.util import mark_negation
 from nltk.stem.porter import PorterStemmer
 from nltk.tokenize.casual import TweetTokenizer
 
+from scoring_service import DATA_DIR
 from scoring_service.labels import sentiment_label
 from scoring_service.vader import Vader
 from triage_core.priority import DEFAULT_POLICY, evaluate
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTEFACT_PATH = DATA_DIR / "triage_model.json"
 COMPLAINTS_PATH = DATA_DIR / "complaints.tsv"
 COMPLAINTS_RU_PATH = DATA_DIR / "complaints_ru.tsv"  # the Russian development set, same columns
@@ -266,7 +266,7 @@ class TriageModel:
         """(category, its probability, evidence words)."""
         feats = category_features(words)
         probs = self.category_nb.probabilities(feats)
-        best = max(probs, key=probs.get)
+        best = max(probs, key=probs.__getitem__)
         table = self.category_nb.log_likelihood
         ranked = []
         for w in dict.fromkeys(words):

@@ -159,7 +159,7 @@ class Vader:
         n = len(words)
         if not n:
             return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
-        sentiments: list[float] = [0] * n
+        sentiments: list[float] = [0.0] * n
         scored = [idx for idx, w in enumerate(words) if w.valence is not None and not w.is_booster]
         if scored:
             uppers = sum(1 for w in words if w.upper)
@@ -193,6 +193,7 @@ class Vader:
         """Valence of the lexicon word at position i, adjusted by up to 3 preceding words."""
         w = words[i]
         valence = w.valence
+        assert valence is not None  # only lexicon words are scored (polarity_scores)
         if w.upper and cap_diff:
             if valence > 0:
                 valence += C_INCR
@@ -276,7 +277,7 @@ def _aggregate(sentiments: list[float], text: str) -> dict[str, float]:
     sum_s = float(sum(scored))
     ep_count = min(text.count("!"), 4)
     qm_count = text.count("?")
-    qm = 0
+    qm = 0.0
     if qm_count > 1:
         qm = qm_count * 0.18 if qm_count <= 3 else 0.96
     amplifier = ep_count * 0.292 + qm

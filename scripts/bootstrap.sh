@@ -73,4 +73,7 @@ for po in locale/*/LC_MESSAGES/django.po; do
       --ignore .venv --verbosity 0
   fi
 done
+# The scoring hot path compiled with mypyc (scoring_service/native.py); a no-op when the
+# build matches the sources. If gcc or mypyc fail, the service runs the same modules as Python.
+.venv/bin/python scripts/build_native.py || say "mypyc build failed: scoring runs as plain Python"
 say "set-up complete"

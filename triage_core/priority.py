@@ -94,7 +94,7 @@ def needs_person(*, label: str | None, language: str | None) -> str | None:
     return f"needs a person: language {language or 'unknown'}"
 
 
-def evaluate(*, compound: float, signals: Mapping[str, object] | None, category: str | None,
+def evaluate(*, compound: float, signals: Mapping[str, Sequence[str]] | None, category: str | None,
              policy: Policy, complaint: float | None = None, label: str | None = None,
              language: str | None = None) -> Evaluation:
     if label == LANGUAGE_UNSUPPORTED:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from scoring_service import DATA_DIR
 from scoring_service.labels import LANGUAGE_UNSUPPORTED, sentiment_label
 from scoring_service.triage_v2 import artefact
 from scoring_service.triage_v2.batch import BatchFeaturizer
@@ -35,7 +36,7 @@ from scoring_service.triage_v2.language import LanguageGuess, identify, language
 from scoring_service.triage_v2.text import readable, shown_in_evidence
 from scoring_service.vader import Vader
 
-ARTEFACT_PATH = Path(__file__).resolve().parents[1] / "data" / "triage_v2.model.gz"
+ARTEFACT_PATH = DATA_DIR / "triage_v2.model.gz"
 CATEGORIES = ("billing", "delivery", "product_quality", "staff_service", "account_security", "other")
 RATING_SCALE = 2.0  # English compound = tanh(rating / RATING_SCALE), rating on the paper's -4..+4
 EVIDENCE_TERMS = 3
@@ -138,11 +139,11 @@ class TriageModelV2:
         by_favour = liked[np.lexsort((-favour[liked], row_of[liked]))].tolist()
         moved_bounds = np.searchsorted(row_of, np.arange(n + 1)).tolist()
         favour_bounds = np.searchsorted(row_of[liked], np.arange(n + 1)).tolist()
-        words = [self.readable[c] for c in cols.tolist()]
-        moved_l, favour_l = moved.tolist(), favour.tolist()
-        return [(_distinct(by_moved[moved_bounds[row]:moved_bounds[row + 1]], words, moved_l),
-                 [word for word, _ in _distinct(by_favour[favour_bounds[row]:favour_bounds[row + 1]], words,
-                                                favour_l)])
+        # Words are looked up only for the entries a row walks, not for all of them.
+        cols_l, moved_l, favour_l, readable = cols.tolist(), moved.tolist(), favour.tolist(), self.readable
+        return [(_distinct(by_moved[moved_bounds[row]:moved_bounds[row + 1]], cols_l, readable, moved_l),
+                 [word for word, _ in _distinct(by_favour[favour_bounds[row]:favour_bounds[row + 1]], cols_l,
+                                                readable, favour_l)])
                 for row in range(n)]
 
     # ------------------------------------------------------------------ predictions
@@ -193,11 +194,13 @@ class TriageModelV2:
         return out  # type: ignore[return-value]
 
 
-def _distinct(order: Sequence[int], words: Sequence[str], score: Sequence[float]) -> list[tuple[str, float]]:
-    """The first EVIDENCE_TERMS distinct words in `order`, with their scores."""
-    picked, seen = [], set()
+def _distinct(order: Sequence[int], cols: Sequence[int], readable: Sequence[str], score: Sequence[float]
+              ) -> list[tuple[str, float]]:
+    """The first EVIDENCE_TERMS distinct words (readable[cols[j]]) in `order`, with their scores."""
+    picked: list[tuple[str, float]] = []
+    seen: set[str] = set()
     for j in order:
-        word = words[j]
+        word = readable[cols[j]]
         if word not in seen:
             seen.add(word)
             picked.append((word, score[j]))

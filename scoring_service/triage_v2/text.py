@@ -154,7 +154,7 @@ def terms(words: Sequence[str], base: Sequence[str]) -> list[str]:
     """
     out: dict[str, None] = {}
     scope = 0
-    previous = None
+    previous: str | None = None
     # The memos read inline, as in base_forms: this runs for every word of every text.
     word_memo, base_memo = word_terms.table.get, base_terms.table.get
     for word, root in zip(words, base):

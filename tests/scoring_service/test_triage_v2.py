@@ -47,6 +47,25 @@ def test_identify_names_the_language(text, code):
         assert guess.confidence > 0.8
 
 
+@pytest.mark.parametrize("text, code", [
+    # 5 of 13 words are function words (38 %), two of them markers: English without fastText.
+    ("Hi team, Nobody answers the support line. I would appreciate a quick answer.", "en"),
+    # Dutch and German share "is", "was", "will", "in" with English, not its markers.
+    ("Mijn pakket is niet aangekomen en de klantenservice is onbereikbaar, wat een slechte service.", "nl"),
+    ("Was ist mit meiner Bestellung los? Ich will mein Geld zurück, das Paket kam nie an.", "de"),
+])
+def test_english_markers_decide_only_english(text, code):
+    assert identify(text).code == code
+
+
+def test_english_share_counts_function_words_and_markers():
+    from scoring_service.triage_v2.language import _english_share, _plainly_english
+
+    share = _english_share("Hi team, Nobody answers the support line. I would appreciate a quick answer.")
+    assert share == (5, 13, 2)  # markers: the, would
+    assert _plainly_english(share)
+    assert not _plainly_english(_english_share("the and you"))  # too short to say
+
 # ---------------------------------------------------------------- text -> terms
 
 def test_tokens_are_lower_case_words_with_inner_apostrophes():
