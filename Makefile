@@ -37,8 +37,9 @@ lock:  ## after editing requirements/*.in: re-pin requirements.txt (runtime) and
 	$(PIP_COMPILE) --output-file requirements.txt requirements/runtime.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements/dev.in
 
-lint: setup  ## ruff over the whole project (pyproject.toml's [tool.ruff])
+lint: setup  ## ruff over the whole project, mypy over the packages without Django (pyproject.toml)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 corpora:  ## rebuild scoring_service/data/corpora from fetched repository snapshots (docs/data.md)
 	$(PY) -m scoring_service.datasets.build

@@ -23,7 +23,7 @@ DeliveryCallback = Callable[[Any, Any], None]
 
 
 class ProducerLike(Protocol):
-    def produce(self, topic: str, value: bytes, key: bytes, on_delivery: DeliveryCallback) -> None: ...
+    def produce(self, topic: str, value: bytes, key: bytes, *, on_delivery: DeliveryCallback) -> None: ...
     def poll(self, timeout: float) -> int: ...
     def flush(self, timeout: float) -> int: ...
 
@@ -48,7 +48,8 @@ def complaint_message(*, complaint_id: str, text: str, source: str, submitted_at
                       revision: int = 0) -> str:
     """The value of a `complaints` record (docs/contracts.md), as JSON text; `revision`
     n > 0 when the customer wrote again and `text` is the conversation so far."""
-    message = {"id": complaint_id, "text": text, "source": source, "submitted_at": submitted_at.isoformat()}
+    message: dict[str, object] = {"id": complaint_id, "text": text, "source": source,
+                                  "submitted_at": submitted_at.isoformat()}
     if revision:
         message["revision"] = revision
     return json.dumps(message, ensure_ascii=False)

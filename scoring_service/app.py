@@ -9,11 +9,13 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as BaseResponse
 
 from scoring_service import metrics
 from scoring_service.models import (
@@ -61,13 +63,14 @@ class OrjsonProvider(DefaultJSONProvider):
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return super().dumps(obj, **kwargs)
 
-    def response(self, *args, **kwargs) -> Response:
+    def response(self, *args, **kwargs) -> BaseResponse:
         obj = self._prepare_response_obj(args, kwargs)
         try:
             data = orjson.dumps(obj)
         except TypeError:
             return super().response(obj)
-        return self._app.response_class(data, mimetype=self.mimetype)
+        response_class: Any = self._app.response_class  # flask's Response: body first
+        return response_class(data, mimetype=self.mimetype)
 
 
 def create_app(*, models: ModelRegistry | None = None, token: str | None = None) -> Flask:
@@ -181,8 +184,9 @@ def create_app(*, models: ModelRegistry | None = None, token: str | None = None)
     def predict_with(model: ScoringModel, *, endpoint: str) -> Response:
         instances = batch_instances(body())
         good = [inst for inst in instances if inst.error is None]
+        texts = [inst.text for inst in good if inst.text is not None]  # all of them: no error, a text
         started = time.perf_counter()
-        scored = iter(model.predict([inst.text for inst in good]))
+        scored = iter(model.predict(texts))
         metrics.LATENCY.labels(model.name).observe(time.perf_counter() - started)
         predictions = []
         for inst in instances:

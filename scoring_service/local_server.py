@@ -36,7 +36,8 @@ def running_service(*, workers: int = 1, threads: int = 4, timeout_s: float = 60
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"scoring service exited: {process.stderr.read().decode()[-2000:]}")
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"scoring service exited: {stderr[-2000:]}")
             try:
                 with urllib.request.urlopen(url + "/readyz", timeout=1) as response:
                     if response.status == 200:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from scoring_service.labels import NEGATIVE_AT, POSITIVE_AT, sentiment_label  # noqa: F401  (re-exported)
 from scoring_service.triage import TriageModel
@@ -47,7 +47,7 @@ class VaderModel:
     def predict(self, texts: Sequence[str]) -> list[dict]:
         out = []
         for text in texts:
-            scores = self.vader.polarity_scores(text)
+            scores: dict[str, Any] = self.vader.polarity_scores(text)  # a fresh dict per call
             scores["label"] = sentiment_label(scores["compound"])
             out.append(scores)
         return out

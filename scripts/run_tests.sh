@@ -15,6 +15,7 @@ mkdir -p test-artifacts
 # Lint first: seconds, and a finding fails the run like a failing test (pyproject.toml).
 lint=0
 $PY -m ruff check . || lint=1
+$PY -m mypy || lint=1
 $PY scripts/stack.py wipe || exit 1
 trap '$PY scripts/stack.py down' EXIT
 $PY scripts/stack.py up || { echo "the test stack did not come up; see var/test/log/"; $PY scripts/stack.py status; exit 1; }

@@ -16,7 +16,7 @@ Pure: no Spark session, no Postgres connection, no HTTP; tested on small pandas 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -112,7 +112,7 @@ _ENCODERS: dict[str, Callable] = {"text": copy_text, "uuid": copy_text, "jsonb":
                                   "bool": copy_bool, "bytea": copy_bytea, "timestamptz": copy_utc}
 
 
-def copy_lines(columns: Sequence[tuple[str, str]], values: dict[str, Sequence]) -> list[bytes]:
+def copy_lines(columns: Sequence[tuple[str, str]], values: Mapping[str, Sequence]) -> list[bytes]:
     """One COPY text line (UTF-8, newline-terminated) per row of `values` (name -> column)."""
     encoded = [_ENCODERS[pg_type](values[name]) for name, pg_type in columns]
     return [("\t".join(fields) + "\n").encode("utf-8") for fields in zip(*encoded)]

@@ -182,7 +182,7 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
         result.duration_ms = (time.monotonic() - started_monotonic) * 1000.0
         # The health page's record of this batch (docs/contracts.md). Optional there, so
         # a database without the table (older migrations) still gets its scores.
-        if conn.execute("SELECT to_regclass('triage_stream_batch')").fetchone()[0] is not None:
+        if (found := conn.execute("SELECT to_regclass('triage_stream_batch')").fetchone()) and found[0] is not None:
             conn.execute("""
                 INSERT INTO triage_stream_batch (batch_id, rows, dead_letters, duration_ms, scoring_ms,
                     started_at, finished_at)

@@ -20,7 +20,9 @@ def payloads(ids: Sequence[str], escalated: set[str]) -> list[str]:
         return json.dumps({"ids": part, "escalated": [i for i in part if i in escalated]}, separators=(",", ":"))
 
     empty = len(encode([]))
-    out, chunk, size = [], [], empty
+    out: list[str] = []
+    chunk: list[str] = []
+    size = empty
     for complaint_id in ids:
         # Each id costs its JSON string plus a comma, twice when it is escalated too.
         cost = (len(json.dumps(complaint_id)) + 1) * (2 if complaint_id in escalated else 1)

@@ -8,8 +8,9 @@ compute exactly the same thing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 LANGUAGE_UNSUPPORTED = "language_unsupported"  # the label models give a text they cannot read
 
@@ -141,10 +142,9 @@ def policy_from_values(*, version: int, values: Mapping[str, object]) -> Policy:
     """A Policy from stored values (a database row, a form): the one place that knows how
     each field is typed."""
     known = {name: values[name] for name in POLICY_FIELDS if name in values and values[name] is not None}
-    triggers = known.pop("signal_triggers", None)
-    numbers = {name: float(value) for name, value in known.items()}  # type: ignore[arg-type]
-    if triggers is not None:
-        if isinstance(triggers, str):
-            triggers = json.loads(triggers)
-        numbers["signal_triggers"] = tuple(str(t) for t in triggers)  # type: ignore[assignment]
-    return Policy(version=version, **numbers)  # type: ignore[arg-type]
+    stored = known.pop("signal_triggers", None)
+    fields: dict[str, Any] = {name: float(value) for name, value in known.items()}  # type: ignore[arg-type]
+    if stored is not None:
+        triggers: Iterable[object] = json.loads(stored) if isinstance(stored, str) else stored  # type: ignore[assignment]
+        fields["signal_triggers"] = tuple(str(t) for t in triggers)
+    return Policy(version=version, **fields)

@@ -26,7 +26,7 @@ def validate_arms(arms: Sequence[Mapping]) -> list[str]:
     if not arms:
         problems.append("an experiment needs at least one arm")
     # Compared as they will be stored, trimmed: "A" and "A " are one label.
-    labels = [a.get("label").strip() if isinstance(a.get("label"), str) else None for a in arms]
+    labels = [label.strip() if isinstance(label := a.get("label"), str) else None for a in arms]
     if None in labels:
         problems.append("arm labels must be text")
     elif len(set(labels)) != len(labels):

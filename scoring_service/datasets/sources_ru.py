@@ -130,7 +130,7 @@ def convert_sentirueval(blobs: Mapping[str, bytes]) -> list[LabelledText]:
             root = ET.fromstring(blobs[path])
             for review in root.iter("review"):
                 text = review.findtext("text") or ""
-                cats = {c.get("name"): c.get("sentiment") for c in review.iter("category")}
+                cats = {c.get("name", ""): c.get("sentiment", "") for c in review.iter("category")}
                 whole = cats.get("Whole")
                 if whole == "positive":
                     tone, complaint, category = 1.0, 0, None

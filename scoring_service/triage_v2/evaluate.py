@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
@@ -39,7 +40,7 @@ from tqdm import tqdm
 from scoring_service import corpora
 from scoring_service.datasets import LANGUAGES, provenance, source_names
 from scoring_service.eval import human_class, model_class, pearson, weighted_f1
-from scoring_service.models import VaderModel
+from scoring_service.models import ScoringModel, VaderModel
 from scoring_service.train import complaint_split
 from scoring_service.triage import COMPLAINTS_PATH, COMPLAINTS_RU_PATH, TriageModel, load_complaints
 from scoring_service.triage_v2.model import TriageModelV2
@@ -59,6 +60,15 @@ DEV_SETS = {"en": COMPLAINTS_PATH, "ru": COMPLAINTS_RU_PATH}
 # The Russian development set ends with ten texts that are no complaint (thanks,
 # questions); every other row of both sets is a complaint.
 DEV_NON_COMPLAINTS = frozenset(f"ru{i}" for i in range(121, 131))
+
+T = TypeVar("T")
+
+
+def present(values: Sequence[T | None]) -> list[T]:
+    """The values of rows already chosen for having one (the type checker cannot see it)."""
+    out = [v for v in values if v is not None]
+    assert len(out) == len(values), "rows were chosen for having a value"
+    return out
 
 
 # ---------------------------------------------------------------------- metrics
@@ -118,9 +128,10 @@ def held_out_summary(rows: Sequence[Scored]) -> dict:
         "n": len(rows),
         "complaints": sum(1 for r in labelled if r.text.row.complaint == 1),
         "not": sum(1 for r in labelled if r.text.row.complaint == 0),
-        "auc": auc_or_none([r.text.row.complaint for r in labelled], [r.triage["complaint"] for r in labelled]),
+        "auc": auc_or_none(present([r.text.row.complaint for r in labelled]),
+                           [r.triage["complaint"] for r in labelled]),
         "toned": len(toned),
-        "r": pearson_or_none([r.triage["compound"] for r in toned], [r.text.row.tone for r in toned]),
+        "r": pearson_or_none([r.triage["compound"] for r in toned], present([r.text.row.tone for r in toned])),
         "unsupported": (len(rows) - len(read)) / len(rows) if rows else 0.0,
     }
 
@@ -195,7 +206,7 @@ def leave_one_source_out(train_texts: Sequence[TrainingText], held_out: Sequence
 
 # ---------------------------------------------------------------------- 3. VADER's home ground
 
-def home_ground(models: Mapping[str, object]) -> list[dict]:
+def home_ground(models: Mapping[str, ScoringModel]) -> list[dict]:
     """Pearson r and the paper's 3-class F1 (scoring_service.eval); vader, which learned
     nothing from these corpora, also on all rows."""
     out = []
@@ -271,7 +282,7 @@ def priority_ranking(scored: Sequence[Scored]) -> dict:
     out = {}
     for lang in LANGUAGES:
         rows = [r for r in scored if r.text.row.lang == lang and r.text.row.complaint is not None]
-        labels = [r.text.row.complaint for r in rows]
+        labels = present([r.text.row.complaint for r in rows])
         out[lang] = {"n": len(rows), "complaints": sum(labels), "not": len(labels) - sum(labels),
                      "triage 2.0": auc_or_none(labels, [verdict(r.triage).priority for r in rows]),
                      "vader": auc_or_none(labels, [verdict(r.vader).priority for r in rows])}

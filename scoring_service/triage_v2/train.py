@@ -25,8 +25,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression, Ridge
 from tqdm import tqdm
 
@@ -109,7 +111,7 @@ class Design:
     features: Sequence[TextFeatures]
     terms: list[str]
     index: dict[str, int]
-    matrix: object  # scipy CSR
+    matrix: sparse.csr_matrix
 
     @classmethod
     def of(cls, texts: Sequence[TrainingText], vader: Vader) -> Design:
@@ -185,11 +187,20 @@ def fit_tone_stack(design: Design, tone_en: tuple[np.ndarray, float],
     share = {corpus: STACK_CORPUS_WEIGHT.get(corpus, 1.0) / len(rated[corpus]) for corpus in rated}
     feats = [featurize(r.text, "en", vader) for r in rows]
     tone = np.asarray(design_matrix([f.values for f in feats], design.index) @ tone_en[0]) + tone_en[1]
-    scores = np.asarray([[f.vader["compound"], f.vader["pos"], f.vader["neg"], f.vader["neu"]] for f in feats])
+    scores = np.asarray([[v["compound"], v["pos"], v["neg"], v["neu"]] for v in english_scores(feats)])
     root_w = np.sqrt(np.concatenate([np.full(len(rated[c]), share[c]) for c in sorted(rated)]))
     inputs = combiner_inputs(tone, scores, np.asarray([len(r.text) for r in rows], dtype=float))
     return np.linalg.lstsq(inputs * root_w[:, None], np.asarray([r.rating for r in rows]) * root_w,
                            rcond=None)[0]
+
+
+def english_scores(feats: Sequence[TextFeatures]) -> list[Mapping[str, float]]:
+    """VADER's scores of English texts' features (every English text has them)."""
+    out = []
+    for f in feats:
+        assert f.vader is not None, "English features carry VADER's scores"
+        out.append(f.vader)
+    return out
 
 
 def fit_tone_scale(design: Design, tone_ru: tuple[np.ndarray, float]) -> tuple[float, float]:
@@ -204,7 +215,7 @@ def fit_tone_scale(design: Design, tone_ru: tuple[np.ndarray, float]) -> tuple[f
 
 
 def fit(texts: Sequence[TrainingText], rated: Mapping[str, Sequence[corpora.RatedText]], *, vader: Vader | None = None,
-        design: Design | None = None, quiet: bool = False) -> tuple[dict, dict[str, np.ndarray]]:
+        design: Design | None = None, quiet: bool = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Train every head; returns the artefact's (meta, arrays)."""
     vader = vader or Vader()
     say = (lambda *a: None) if quiet else print
@@ -228,15 +239,16 @@ def fit(texts: Sequence[TrainingText], rated: Mapping[str, Sequence[corpora.Rate
     combiner = fit_tone_stack(design, fitted["tone:en"], rated, vader)
     scale = fit_tone_scale(design, fitted["tone:ru"])
     sources = Counter(t.source for t in texts)
-    meta = {"version": VERSION, "heads": list(HEADS), "tone_en_combiner": [float(x) for x in combiner],
+    meta: dict[str, Any] = {"version": VERSION, "heads": list(HEADS), "tone_en_combiner": [float(x) for x in combiner],
             "tone_ru_scale": list(scale),
             "training": {"texts": len(texts), "terms": len(design.terms), "sources": dict(sorted(sources.items())),
                          "rated_texts": {c: len(r) for c, r in sorted(rated.items())},
                          "min_doc_freq": MIN_DOC_FREQ, "source_cap": SOURCE_CAP,
                          "tone_alpha": TONE_ALPHA, "complaint_c": COMPLAINT_C, "category_c": CATEGORY_C,
                          "held_out_percent": HELD_OUT_PERCENT}}
-    arrays = {"vocabulary": np.frombuffer("\n".join(design.terms).encode("utf-8"), dtype=np.uint8),
-              "weights": weights.astype(np.float32), "bias": bias.astype(np.float32)}
+    arrays: dict[str, np.ndarray] = {
+        "vocabulary": np.frombuffer("\n".join(design.terms).encode("utf-8"), dtype=np.uint8),
+        "weights": weights.astype(np.float32), "bias": bias.astype(np.float32)}
     return meta, arrays
 
 
