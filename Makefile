@@ -37,7 +37,7 @@ lock:  ## after editing requirements/*.in: re-pin requirements.txt (runtime) and
 	$(PIP_COMPILE) --output-file requirements.txt requirements/runtime.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements/dev.in
 
-lint: setup  ## ruff over the whole project, mypy over the packages without Django (pyproject.toml)
+lint: setup  ## ruff and mypy (with django-stubs) over the whole project (pyproject.toml)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 

@@ -116,6 +116,10 @@ class VersionedAdmin(admin.ModelAdmin):
     save them is the product's one rule (the "triage admin" permission), as on the
     product's own policy and experiment screens."""
 
+    def create_version(self, data, user):
+        """The next version from the form's cleaned data, through the app's service."""
+        raise NotImplementedError
+
     def has_module_permission(self, request) -> bool:
         return selectors.user_is_triage_admin(request.user)
 

@@ -217,5 +217,5 @@ class StaffActionView(APIView):
         # The service looks the complaint up (404) before it judges the body (400), in
         # its own transaction: no separate existence check to race with.
         body = request.data.get("body") if isinstance(request.data, dict) else None
-        services.staff_act(action=name, complaint_id=complaint_id, by=request.user, body=body)
+        services.staff_act(action=name, complaint_id=complaint_id, by=services.acting_user(request.user), body=body)
         return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])

@@ -110,9 +110,10 @@ def email_message(mail: MailMessage, *, connection=None) -> EmailMultiAlternativ
         # RFC 3834: mail clients and auto-responders do not answer it automatically.
         headers["Auto-Submitted"] = "auto-generated"
     headers["Content-Language"] = mail.language
-    if mail.complaint_id is not None and mail.complaint.tracking_code:
+    complaint = mail.complaint if mail.complaint_id is not None else None
+    if complaint is not None and complaint.tracking_code:
         # RFC 8058 one-click: a mail client's "unsubscribe" POSTs to this address.
-        headers["List-Unsubscribe"] = f"<{unsubscribe_url(mail.complaint)}>"
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url(complaint)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message = EmailMultiAlternatives(subject=mail.subject, body=mail.body_text, to=[mail.to_address],
                                      reply_to=[mail.reply_to] if mail.reply_to else None, headers=headers,

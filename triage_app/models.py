@@ -25,7 +25,9 @@ class Complaint(models.Model):
         RESOLVED = "resolved", _("Resolved")
 
     # WEB, API, BULK, LOADGEN, KAFKA: triage_core.messages.SOURCE_LABELS, which the stream reads too.
-    Source = models.TextChoices("Source", [(value.upper(), (value, label)) for value, label in SOURCE_LABELS.items()])
+    # django-stubs types the functional API without (value, label) members.
+    Source = models.TextChoices("Source", [(value.upper(), (value, label))  # type: ignore[call-overload]
+                                           for value, label in SOURCE_LABELS.items()])
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tracking_code = models.CharField(max_length=64, unique=True, default=new_tracking_code, editable=False)

@@ -7,14 +7,14 @@ in the context (`{"policy": triage_core.priority.Policy}`): one policy read per 
 """
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from triage_app.models import Complaint, Score
 from triage_core.priority import Policy, escalation_reasons, needs_person
 
 
-def user_display_name(user: AbstractBaseUser | None) -> str:
+def user_display_name(user: User | None) -> str:
     if user is None:
         return "someone"
     full = user.get_full_name() if hasattr(user, "get_full_name") else ""
@@ -38,7 +38,9 @@ class QueueScoreOut(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(),
                                     help_text="why it escalates under the current policy")
     compound = serializers.FloatField(help_text="tone, -1 (most negative) .. 1")
-    label = serializers.CharField(help_text="positive, neutral, negative or language_unsupported")
+    # `label` and `source` are also attributes of DRF's Field, which its stubs type.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="positive, neutral, negative or language_unsupported")
     category = serializers.CharField(allow_null=True)
     signals = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
                                     help_text="severity signal -> the customer's words that state it")
@@ -76,7 +78,7 @@ class QueueItemOut(serializers.Serializer):
     id = serializers.UUIDField()
     text = serializers.CharField()
     status = serializers.ChoiceField(choices=Complaint.Status.choices)
-    source = serializers.ChoiceField(choices=Complaint.Source.choices)
+    source = serializers.ChoiceField(choices=Complaint.Source.choices)  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
     claimed_by = serializers.CharField(allow_null=True, help_text="display name of the staff member holding it")
     claimed_by_id = serializers.IntegerField(allow_null=True, help_text="user id of the staff member holding it")

@@ -37,13 +37,14 @@ def complaint_input_validate(*, data: object) -> ComplaintInput:
         raise InvalidInput({"non_field_errors": [errors.BODY_NOT_OBJECT]})
     problems: dict[str, list[str]] = {}
 
-    text = data.get("text")
-    if text is None:
+    given = data.get("text")
+    text = ""
+    if given is None:
         problems["text"] = [errors.TEXT_REQUIRED]
-    elif not isinstance(text, str):
+    elif not isinstance(given, str):
         problems["text"] = [errors.TEXT_NOT_STRING]
     else:
-        text = text.strip()
+        text = given.strip()
         problem = messages.text_problem(text)
         if problem is not None:
             problems["text"] = [TEXT_MESSAGES[problem]]

@@ -197,7 +197,7 @@ def queue_strings() -> dict:
 def staff_queue_page(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/queue.html", {
         "filters": selectors.queue_filter_choices(),
-        "me": {"id": request.user.pk, "name": user_display_name(request.user)},
+        "me": {"id": request.user.pk, "name": user_display_name(services.acting_user(request.user))},
         "strings": queue_strings(),
     })
 
@@ -216,7 +216,8 @@ def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpRes
     if action not in services.STAFF_ACTIONS:
         raise Http404
     try:
-        services.staff_act(action=action, complaint_id=complaint_id, by=request.user, body=request.POST.get("body"))
+        services.staff_act(action=action, complaint_id=complaint_id, by=services.acting_user(request.user),
+                           body=request.POST.get("body"))
     except Complaint.DoesNotExist:
         raise Http404 from None
     except (InvalidInput, ActionRefused) as exc:
@@ -258,7 +259,7 @@ def policy_page(request: HttpRequest) -> HttpResponse:
         values = {field: request.POST.get(field, "") for field in POLICY_RANGES}
         values["signal_triggers"] = request.POST.getlist("signal_triggers")
         try:
-            policy = services.policy_create(by=request.user, values=values)
+            policy = services.policy_create(by=services.acting_user(request.user), values=values)
         except InvalidInput as exc:
             problems = exc.errors
         else:
@@ -306,9 +307,10 @@ def experiment_page(request: HttpRequest) -> HttpResponse:
                 if not restore.isdigit():
                     unknown = gettext(errors.EXPERIMENT_UNKNOWN_VERSION).format(version=restore[:20])
                     raise InvalidInput({"restore": [unknown]})
-                experiment = services.experiment_restore(by=request.user, version=int(restore))
+                experiment = services.experiment_restore(by=services.acting_user(request.user), version=int(restore))
             else:
-                experiment = services.experiment_create(by=request.user, arms=arms, shadow_model=shadow)
+                experiment = services.experiment_create(by=services.acting_user(request.user), arms=arms,
+                                                        shadow_model=shadow)
         except InvalidInput as exc:
             problems = exc.errors
         else:

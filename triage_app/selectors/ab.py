@@ -27,10 +27,10 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
         else ("", [])
     group = "s.model_name, s.model_version, s.arm"
     histograms: dict[tuple, list[int]] = {}
-    for *key, index, count in rows(
+    for *group_key, index, count in rows(
             f"SELECT {group}, {_bin_sql('s.compound')}, count(*) FROM triage_score s {where} GROUP BY 1, 2, 3, 4",
             params):
-        histograms.setdefault(tuple(key), [0] * HISTOGRAM_BINS)[index] = count
+        histograms.setdefault(tuple(group_key), [0] * HISTOGRAM_BINS)[index] = count
     agreement = {(name, version, arm): (compared, agreeing, diff)
                  for name, version, arm, compared, agreeing, diff in rows(
         f"SELECT {group}, count(*), count(*) FILTER (WHERE sh.label = s.label), avg(abs(sh.compound - s.compound))"

@@ -1,6 +1,8 @@
 """One complaint as the customer sees it (tracking page, API) and as staff see it."""
 from __future__ import annotations
 
+from typing import Any
+
 from triage_app.models import (
     Complaint,
     ComplaintEvent,
@@ -27,7 +29,7 @@ def complaint_public_history(*, complaint: Complaint) -> list[dict]:
     The stream marks a complaint analysed with plain SQL and no event row, so that step
     comes from the score's commit time.
     """
-    history = [
+    history: list[dict[str, Any]] = [
         {"kind": e.kind, "status": e.status, "body": e.body if e.kind in _PUBLIC_BODIES else "",
          "at": e.created_at}
         for e in complaint.events.filter(public=True)
@@ -86,7 +88,7 @@ def complaint_detail(*, complaint_id) -> dict | None:
 
 def complaint_timeline(*, complaint: Complaint, score: Score | None) -> list[dict]:
     """Everything that happened to a complaint, for staff, oldest first."""
-    timeline = [
+    timeline: list[dict[str, Any]] = [
         {"kind": e.kind, "label": e.get_kind_display(), "actor": e.actor.get_username() if e.actor else "",
          "status": e.status, "body": e.body, "public": e.public, "at": e.created_at}
         for e in complaint.events.select_related("actor")

@@ -37,7 +37,7 @@ def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
 
 
 def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
-    return QueueItemOut(complaints, many=True, context={"policy": policy_as_core(policy_current())}).data
+    return list(QueueItemOut(complaints, many=True, context={"policy": policy_as_core(policy_current())}).data)
 
 
 def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:

@@ -10,7 +10,7 @@ mail the customer is owed.
 Callers import this package (`services.complaint_submit(...)`); it names what the
 modules offer.
 """
-from triage_app.services.audit import audit_record
+from triage_app.services.audit import acting_user, audit_record
 from triage_app.services.complaints import (
     STAFF_ACTIONS,
     STAFF_ACTIONS_WITH_BODY,
@@ -45,6 +45,7 @@ from triage_app.services.policy import (
 )
 
 __all__ = [
+    "acting_user",
     "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
     "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
     "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",

@@ -1,7 +1,7 @@
 """The audit trail of admin settings, and the lock that numbers their versions."""
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 
 from triage_app.models import (
@@ -9,7 +9,15 @@ from triage_app.models import (
 )
 
 
-def audit_record(*, actor: AbstractBaseUser | None, action: str, entity: str, old: object, new: object) -> AuditLog:
+def acting_user(user: object) -> User:
+    """The user a staff or admin action is done by: the signed-in user of a request that
+    passed the staff or admin check (so never anonymous)."""
+    if not isinstance(user, User):
+        raise TypeError(f"a staff action needs a signed-in user, not {type(user).__name__}")
+    return user
+
+
+def audit_record(*, actor: User | None, action: str, entity: str, old: object, new: object) -> AuditLog:
     return AuditLog.objects.create(actor=actor, action=action, entity=entity, old=old, new=new)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -46,10 +46,10 @@ def complaint_submit(*, text: str, email: str | None, source: str, preferred_lan
     return complaint
 
 
-def _transition(*, complaint: Complaint, kind: str, by: AbstractBaseUser, status: str | None = None,
+def _transition(*, complaint: Complaint, kind: str, by: User, status: str | None = None,
                 body: str = "", public: bool = False) -> None:
     now = timezone.now()
-    update = {"updated_at": now}
+    update: dict[str, object] = {"updated_at": now}
     if status is not None:
         update["status"] = status
     for name, value in update.items():
@@ -76,12 +76,12 @@ def _refuse_if_resolved(complaint: Complaint) -> None:
         raise ActionRefused(errors.ALREADY_RESOLVED)
 
 
-def _refuse_if_claimed_by_other(complaint: Complaint, by: AbstractBaseUser) -> None:
+def _refuse_if_claimed_by_other(complaint: Complaint, by: User) -> None:
     if complaint.claimed_by_id is not None and complaint.claimed_by_id != by.pk:
         raise ActionRefused(gettext(errors.CLAIMED_BY_OTHER).format(name=user_display_name(complaint.claimed_by)))
 
 
-def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+def complaint_claim(*, complaint_id, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
@@ -95,7 +95,7 @@ def complaint_claim(*, complaint_id, by: AbstractBaseUser) -> Complaint:
     return complaint
 
 
-def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+def complaint_release(*, complaint_id, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         if complaint.claimed_by_id != by.pk:
@@ -109,7 +109,7 @@ def complaint_release(*, complaint_id, by: AbstractBaseUser) -> Complaint:
     return complaint
 
 
-def complaint_resolve(*, complaint_id, by: AbstractBaseUser) -> Complaint:
+def complaint_resolve(*, complaint_id, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
@@ -133,7 +133,7 @@ def message_clean(body: object) -> str:
     return body
 
 
-def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+def complaint_note_add(*, complaint_id, by: User, body: object) -> ComplaintEvent:
     """An internal note: staff only, never shown to the customer."""
     with _staff_action(complaint_id) as complaint:  # an unknown complaint is refused before its body
         body = message_clean(body)
@@ -144,7 +144,7 @@ def complaint_note_add(*, complaint_id, by: AbstractBaseUser, body: object) -> C
     return event
 
 
-def complaint_reply_add(*, complaint_id, by: AbstractBaseUser, body: object) -> ComplaintEvent:
+def complaint_reply_add(*, complaint_id, by: User, body: object) -> ComplaintEvent:
     """A reply to the customer, shown on their tracking page."""
     with _staff_action(complaint_id) as complaint:
         body = message_clean(body)
@@ -176,7 +176,7 @@ STAFF_ACTIONS: Mapping[str, Callable[..., object]] = {
 STAFF_ACTIONS_WITH_BODY = frozenset({"note", "reply"})
 
 
-def staff_act(*, action: str, complaint_id, by: AbstractBaseUser, body: object = None) -> None:
+def staff_act(*, action: str, complaint_id, by: User, body: object = None) -> None:
     """Run a staff action (a key of STAFF_ACTIONS); `body` for a note or a reply."""
     service = STAFF_ACTIONS[action]
     if action in STAFF_ACTIONS_WITH_BODY:

@@ -93,7 +93,7 @@ def complaint_rate(*, complaint_id, rating: object, comment: object = "") -> Sat
     """The customer's satisfaction with a resolved complaint (1-5, optional comment); a
     second answer replaces the first. The agent is who resolved it."""
     try:
-        value = int(rating)  # type: ignore[arg-type]
+        value = int(rating)  # type: ignore[call-overload]
         if isinstance(rating, bool) or str(rating).strip() != str(value):
             raise ValueError
     except (TypeError, ValueError):

@@ -3,7 +3,7 @@ validated, versioned and audited."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -50,7 +50,7 @@ def experiment_values(experiment: Experiment | None) -> dict | None:
     return {"version": experiment.version, "arms": experiment.arms, "shadow_model": experiment.shadow_model}
 
 
-def experiment_create(*, by: AbstractBaseUser | None, arms: object, shadow_model: object) -> Experiment:
+def experiment_create(*, by: User | None, arms: object, shadow_model: object) -> Experiment:
     cleaned_arms, shadow = experiment_validate(arms=arms, shadow_model=shadow_model)
     with transaction.atomic():
         current = latest_version_locked(Experiment)
@@ -61,7 +61,7 @@ def experiment_create(*, by: AbstractBaseUser | None, arms: object, shadow_model
     return experiment
 
 
-def experiment_restore(*, by: AbstractBaseUser | None, version: int) -> Experiment:
+def experiment_restore(*, by: User | None, version: int) -> Experiment:
     """Roll back: serve an earlier version's split again, as a new (audited) version."""
     earlier = Experiment.objects.filter(version=version).first()
     if earlier is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
@@ -40,8 +40,10 @@ def _signal_triggers_validate(raw: object) -> list[str]:
 def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
     problems: dict[str, list[str]] = {}
     cleaned: dict[str, object] = {}
+    numbers: dict[str, float] = {}
     for field, (low, high) in POLICY_RANGES.items():
         raw = values.get(field)
+        value: float | None
         try:
             value = float(raw)  # type: ignore[arg-type]
             if value != value or isinstance(raw, bool):  # NaN, or a JSON boolean
@@ -52,8 +54,8 @@ def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
             problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
                                                                           high=high)]
         else:
-            cleaned[field] = value
-    if not problems and sum(cleaned[f] for f in ("weight_sentiment", "weight_severity", "weight_category")) <= 0:
+            cleaned[field] = numbers[field] = value
+    if not problems and sum(numbers[f] for f in ("weight_sentiment", "weight_severity", "weight_category")) <= 0:
         # The complaint weight alone is not enough: vader gives no complaint probability.
         problems["weight_sentiment"] = [errors.POLICY_WEIGHTS_ZERO]
     try:
@@ -65,7 +67,7 @@ def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
     return cleaned
 
 
-def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) -> EscalationPolicy:
+def policy_create(*, by: User | None, values: Mapping[str, object]) -> EscalationPolicy:
     """A new policy version; open complaints are re-evaluated under it and pushed live.
 
     A field left out keeps the current policy's value (the policy's defaults when there
@@ -79,7 +81,7 @@ def policy_create(*, by: AbstractBaseUser | None, values: Mapping[str, object]) 
                                                  created_by=by, **cleaned)
         changed = complaints_reevaluate(policy=policy)
         audit_record(actor=by, action="policy.create", entity="escalation_policy",
-                     old=policy_values(current), new={**policy_values(policy), "reevaluated": changed})
+                     old=policy_values(current), new={**(policy_values(policy) or {}), "reevaluated": changed})
         transaction.on_commit(live.queue_push_refresh)
     return policy
 
