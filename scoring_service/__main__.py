@@ -6,20 +6,22 @@ the flags override its environment-driven defaults.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from triage_core.config import scoring_server
 
 CONF = Path(__file__).resolve().parent / "gunicorn_conf.py"
 APP = "scoring_service.app:create_app()"
 
 
 def gunicorn_argv(argv: list[str] | None = None) -> list[str]:
+    server = scoring_server()
     parser = argparse.ArgumentParser(prog="python -m scoring_service", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("SCORING_WORKERS", "1")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("SCORING_THREADS", "4")))
+    parser.add_argument("--workers", type=int, default=server.workers)
+    parser.add_argument("--threads", type=int, default=server.threads)
     args = parser.parse_args(argv)
     return ["gunicorn", "-c", str(CONF), "--bind", f"{args.host}:{args.port}",
             "--workers", str(args.workers), "--threads", str(args.threads), APP]

@@ -74,7 +74,7 @@ class OrjsonProvider(DefaultJSONProvider):
 
 
 def create_app(*, models: ModelRegistry | None = None, token: str | None = None) -> Flask:
-    """The service. `models` and `token` default to the loaded models and SCORING_TOKEN."""
+    """The service. `models` and `token` default to the loaded models and TRIAGE_SCORING_TOKEN."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

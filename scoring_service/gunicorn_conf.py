@@ -5,7 +5,7 @@
 
 gthread workers keep HTTP connections alive between requests (the sync worker closes
 every one), which is what a batching client such as the Spark job wants. Bound to
-loopback unless SCORING_BIND or --bind says otherwise; bound anywhere else, it refuses to
+loopback unless TRIAGE_SCORING_BIND or --bind says otherwise; bound anywhere else, it refuses to
 start unless TRIAGE_SCORING_TOKEN is set (a token generated into this machine's var/ is
 known to no client on another machine, and no token is an open door).
 """
@@ -13,20 +13,23 @@ import os
 import tempfile
 
 from scoring_service.binding import loopback_only
+from triage_core.config import scoring_server
 
-bind = os.environ.get("SCORING_BIND", "127.0.0.1:9000")
+server_settings = scoring_server()
+bind = server_settings.bind
 
 
 def on_starting(server):
     """Refuse a bind beyond loopback without a token of the deployment's own."""
-    token = os.environ.get("TRIAGE_SCORING_TOKEN", "").strip() or os.environ.get("SCORING_TOKEN", "").strip()
-    if not loopback_only(server.cfg.bind) and not token:
+    # A deployment's own token (TRIAGE_SCORING_TOKEN), not one generated into var/.
+    own_token = os.environ.get("TRIAGE_SCORING_TOKEN", "").strip() or os.environ.get("SCORING_TOKEN", "").strip()
+    if not loopback_only(server.cfg.bind) and not own_token:
         server.log.error("refusing to serve on %s without TRIAGE_SCORING_TOKEN: set it (and give it to the "
                          "clients), or bind to 127.0.0.1", ", ".join(server.cfg.bind))
         raise SystemExit(3)
-workers = int(os.environ.get("SCORING_WORKERS", "1"))
+workers = server_settings.workers
 worker_class = "gthread"
-threads = int(os.environ.get("SCORING_THREADS", "4"))
+threads = server_settings.threads
 keepalive = 75
 # A maximal batch (1,000 texts x 20,000 characters) takes ~30 s with `triage` on one
 # core; a worker silent for longer than this is killed and restarted by the master.
@@ -34,7 +37,7 @@ timeout = 120
 graceful_timeout = 20
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("SCORING_LOG_LEVEL", "info")
+loglevel = server_settings.log_level
 proc_name = "scoring_service"
 
 # Each worker is a separate process: Prometheus counters must be written to files

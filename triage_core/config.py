@@ -58,6 +58,32 @@ def addresses() -> Addresses:
     )
 
 
+@dataclass(frozen=True)
+class ScoringServer:
+    """How the scoring service's gunicorn runs (scoring_service/gunicorn_conf.py)."""
+    bind: str
+    workers: int
+    threads: int
+    log_level: str
+
+
+def scoring_server() -> ScoringServer:
+    """TRIAGE_SCORING_BIND, _WORKERS, _THREADS, _LOG_LEVEL (SCORING_*: the names before
+    every variable had the TRIAGE_ prefix, still read)."""
+    def legacy(name: str, default: str) -> str:
+        return env(f"TRIAGE_SCORING_{name}", env(f"SCORING_{name}", default))
+
+    def legacy_int(name: str, default: int) -> int:
+        raw = legacy(name, str(default))
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"TRIAGE_SCORING_{name} must be an integer, got {raw!r}") from exc
+
+    return ScoringServer(bind=legacy("BIND", "127.0.0.1:9000"), workers=legacy_int("WORKERS", 1),
+                         threads=legacy_int("THREADS", 4), log_level=legacy("LOG_LEVEL", "info"))
+
+
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from scoring_service.__main__ import gunicorn_argv
 from scoring_service.local_server import running_service
-from triage_core.config import addresses
+from triage_core.config import addresses, scoring_server
 
 
 def test_cli_builds_a_loopback_gthread_command():
@@ -17,6 +17,19 @@ def test_cli_builds_a_loopback_gthread_command():
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:9123"
     assert argv[argv.index("--workers") + 1] == "3"
     assert argv[-1] == "scoring_service.app:create_app()"
+
+
+def test_server_settings_follow_the_triage_prefix(monkeypatch):
+    monkeypatch.setenv("TRIAGE_SCORING_WORKERS", "5")
+    monkeypatch.setenv("SCORING_THREADS", "7")  # the name before the prefix, still read
+    monkeypatch.setenv("TRIAGE_SCORING_BIND", "127.0.0.1:9444")
+    argv = gunicorn_argv([])
+    assert argv[argv.index("--workers") + 1] == "5"
+    assert argv[argv.index("--threads") + 1] == "7"
+    assert scoring_server().bind == "127.0.0.1:9444"
+    monkeypatch.setenv("TRIAGE_SCORING_THREADS", "many")
+    with pytest.raises(ValueError, match="TRIAGE_SCORING_THREADS must be an integer"):
+        scoring_server()
 
 
 @pytest.mark.slow
