@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make up` and `make test`.
 PY := .venv/bin/python
-STACK := $(PY) scripts/stack.py
+STACK := $(PY) scripts/stack
 
 .PHONY: up down status test test-unit eval train corpora bench setup lock lint
 

@@ -40,7 +40,7 @@ from ingest.loadgen import complaint_texts  # noqa: E402
 from triage_core.config import addresses  # noqa: E402
 
 WEB = "http://127.0.0.1:8000"
-STACK = [sys.executable, str(ROOT / "scripts" / "stack.py")]
+STACK = [sys.executable, str(ROOT / "scripts" / "stack")]
 TARGET_P99_S = 2.0
 
 

@@ -11,7 +11,7 @@ In one run, on the same load-generator texts:
    (max `scored_at`), hence complaints/s and its ratio to both baselines;
 3. latency: complaints at a steady 100/s for --latency-seconds; p50/p99 of
    `scored_at - enqueued_at` (Kafka record timestamp -> Postgres commit);
-4. peak RSS of the whole local stack (every process scripts/stack.py started, with its
+4. peak RSS of the whole local stack (every process scripts/stack started, with its
    children: Kafka's and Spark's JVMs, Python workers, gunicorn workers, Postgres backends),
    sampled every 0.5 s during 2 and 3.
 
@@ -122,7 +122,7 @@ def _rss_kib(pid: int) -> int:
 
 
 def stack_rss_mib() -> dict[str, float]:
-    """RSS per component of scripts/stack.py (its PID files), children included."""
+    """RSS per component of scripts/stack (its PID files), children included."""
     tree = _children()
     usage = {}
     for pid_file in sorted((var_dir() / "run").glob("*.pid")):

@@ -19,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d 101: the packages must not start their own servers; stack.py runs ours.
+  # policy-rc.d 101: the packages must not start their own servers; scripts/stack runs ours.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d

@@ -16,9 +16,9 @@ mkdir -p test-artifacts
 lint=0
 $PY -m ruff check . || lint=1
 $PY -m mypy || lint=1
-$PY scripts/stack.py wipe || exit 1
-trap '$PY scripts/stack.py down' EXIT
-$PY scripts/stack.py up || { echo "the test stack did not come up; see var/test/log/"; $PY scripts/stack.py status; exit 1; }
+$PY scripts/stack wipe || exit 1
+trap '$PY scripts/stack down' EXIT
+$PY scripts/stack up || { echo "the test stack did not come up; see var/test/log/"; $PY scripts/stack status; exit 1; }
 
 status=$lint
 run() {

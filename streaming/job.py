@@ -222,7 +222,7 @@ def score_records(records: DataFrame, *, arms: Sequence[Mapping], shadow_model: 
 
 
 def mark_ready() -> None:
-    """scripts/stack.py reports the stream healthy once this file holds our PID."""
+    """scripts/stack reports the stream healthy once this file holds our PID."""
     ready = var_dir() / "run" / "stream.ready"
     ready.parent.mkdir(parents=True, exist_ok=True)
     ready.write_text(str(os.getpid()))

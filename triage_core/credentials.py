@@ -3,7 +3,7 @@
 stack is ever a documented default.
 
 Every process of one stack reads the same files (they share the var dir), so the web
-app, the stream and the scoring service agree on the scoring token, and scripts/stack.py
+app, the stream and the scoring service agree on the scoring token, and scripts/stack
 gives Postgres and Redis the passwords the clients will use. A deployment passes its
 own secrets in the environment instead (TRIAGE_DATABASE_URL with a password,
 TRIAGE_SCORING_TOKEN); then nothing is generated.

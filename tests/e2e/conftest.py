@@ -1,4 +1,4 @@
-"""Fixtures for the end-to-end suite: a real stack of its own (scripts/stack.py).
+"""Fixtures for the end-to-end suite: a real stack of its own (scripts/stack).
 
 The suite runs on the test stack of scripts/test-stack.env (its own var dir, ports,
 database and Kafka topic), never on a person's `make up` stack: `make test` exports
@@ -26,8 +26,8 @@ from tests.e2e.streaming_helpers import local_env
 from triage_core.config import addresses, env_int, var_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK = [sys.executable, str(ROOT / "scripts" / "stack.py")]
-# The web and scoring ports as scripts/stack.py reads them.
+STACK = [sys.executable, str(ROOT / "scripts" / "stack")]
+# The web and scoring ports as scripts/stack reads them.
 WEB = f"http://127.0.0.1:{env_int('TRIAGE_WEB_PORT', 8000)}"
 NOT_ISOLATED = ("the end-to-end suite runs on its own stack, not the `make up` one: run `make test`, or export "
                 "scripts/test-stack.env first (`set -a; . scripts/test-stack.env; set +a`); still the default: {names}")
@@ -67,7 +67,7 @@ def shared_with_make_up() -> list[str]:
 
 
 class Stack:
-    """Drives scripts/stack.py; remembers what a test stopped so it can be restored."""
+    """Drives scripts/stack; remembers what a test stopped so it can be restored."""
 
     def __init__(self) -> None:
         self.stopped: set[str] = set()
@@ -75,7 +75,7 @@ class Stack:
     def run(self, *args: str) -> None:
         result = subprocess.run([*STACK, *args], capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
-            raise RuntimeError(f"stack.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            raise RuntimeError(f"scripts/stack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
     def stop(self, name: str, *, kill: bool = False) -> None:
         self.stopped.add(name)

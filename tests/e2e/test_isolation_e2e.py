@@ -33,7 +33,7 @@ def test_every_process_of_the_test_stack_reads_its_own_var_dir_database_and_topi
     """What the processes were started with, read from /proc: a value missing from a
     process's environment would be the `make up` default.
 
-    Mutant tried: scripts/stack.py's spawn() dropping TRIAGE_KAFKA_TOPIC from the
+    Mutant tried: scripts/stack's spawn() dropping TRIAGE_KAFKA_TOPIC from the
     environment of the processes it starts (the pipeline still worked end to end, on
     the test broker's default topic `complaints`): this test failed on the scoring
     process's environment, and the next one on the topic stored with the score.

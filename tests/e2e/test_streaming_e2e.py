@@ -68,7 +68,7 @@ def test_kill_9_between_the_postgres_commit_and_the_checkpoint_replays_a_stored_
         positions += produce(rest)  # unread at the kill: the stream is held in the paused batch
         ids = [new_ids.get(n) or classic_complaint_id(addresses().kafka_topic, *positions[n]) for n in range(total)]
         # SIGKILL the job's process group (driver, JVM, Python workers) at once: going
-        # through `stack.py stop` first costs a Python start-up. stack.stop then only
+        # through `scripts/stack stop` first costs a Python start-up. stack.stop then only
         # records it as stopped.
         os.killpg(paused["pid"], signal.SIGKILL)
         stack.stop("stream", kill=True)
