@@ -74,11 +74,7 @@ def scoring_server() -> ScoringServer:
         return env(f"TRIAGE_SCORING_{name}", env(f"SCORING_{name}", default))
 
     def legacy_int(name: str, default: int) -> int:
-        raw = legacy(name, str(default))
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise ValueError(f"TRIAGE_SCORING_{name} must be an integer, got {raw!r}") from exc
+        return env_int(f"TRIAGE_SCORING_{name}", env_int(f"SCORING_{name}", default))
 
     return ScoringServer(bind=legacy("BIND", "127.0.0.1:9000"), workers=legacy_int("WORKERS", 1),
                          threads=legacy_int("THREADS", 4), log_level=legacy("LOG_LEVEL", "info"))
