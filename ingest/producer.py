@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from triage_core.config import addresses, env_int
+from triage_core.messages import ComplaintRecord
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ def complaint_message(*, complaint_id: str, text: str, source: str, submitted_at
                       revision: int = 0) -> str:
     """The value of a `complaints` record (docs/contracts.md), as JSON text; `revision`
     n > 0 when the customer wrote again and `text` is the conversation so far."""
-    message: dict[str, object] = {"id": complaint_id, "text": text, "source": source,
-                                  "submitted_at": submitted_at.isoformat()}
+    message = ComplaintRecord(id=complaint_id, text=text, source=source, submitted_at=submitted_at.isoformat())
     if revision:
         message["revision"] = revision
     return json.dumps(message, ensure_ascii=False)

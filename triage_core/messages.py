@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
+from typing import NotRequired, TypedDict
 
 MIN_TEXT_CHARS = 10
 MAX_TEXT_CHARS = 5000
@@ -24,6 +25,16 @@ SOURCE_LABELS = {
     "kafka": "Kafka message",
 }
 SOURCE_CLASSIC = "kafka"
+
+
+class ComplaintRecord(TypedDict):
+    """The value of a `complaints` Kafka record that the product writes (docs/contracts.md);
+    the classic `{"data": text}` is the other shape the stream reads."""
+    id: str
+    text: str
+    source: str
+    submitted_at: str                 # ISO 8601 with offset
+    revision: NotRequired[int]        # n > 0: the customer wrote again; text is the conversation
 SOURCES_NAMED_IN_MESSAGES = frozenset(SOURCE_LABELS) - {SOURCE_CLASSIC}
 
 

@@ -1,6 +1,7 @@
 """One complaint as the customer sees it (tracking page, API) and as staff see it."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from triage_app.models import (
@@ -62,7 +63,7 @@ def complaint_public_data(*, complaint: Complaint) -> dict:
     }
 
 
-def complaint_detail(*, complaint_id) -> dict | None:
+def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
     complaint = (Complaint.objects.select_related("score", "claimed_by")
                  .filter(id=complaint_id).first())
     if complaint is None:

@@ -2,6 +2,7 @@
 mail, in one transaction) and every staff action on it."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
@@ -59,7 +60,7 @@ def _transition(*, complaint: Complaint, kind: str, by: User, status: str | None
 
 
 @contextmanager
-def _staff_action(complaint_id) -> Iterator[Complaint]:
+def _staff_action(complaint_id: uuid.UUID) -> Iterator[Complaint]:
     """One staff action on a complaint: its row locked, its new state pushed after commit.
 
     SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
@@ -81,7 +82,7 @@ def _refuse_if_claimed_by_other(complaint: Complaint, by: User) -> None:
         raise ActionRefused(gettext(errors.CLAIMED_BY_OTHER).format(name=user_display_name(complaint.claimed_by)))
 
 
-def complaint_claim(*, complaint_id, by: User) -> Complaint:
+def complaint_claim(*, complaint_id: uuid.UUID, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
@@ -95,7 +96,7 @@ def complaint_claim(*, complaint_id, by: User) -> Complaint:
     return complaint
 
 
-def complaint_release(*, complaint_id, by: User) -> Complaint:
+def complaint_release(*, complaint_id: uuid.UUID, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         if complaint.claimed_by_id != by.pk:
@@ -109,7 +110,7 @@ def complaint_release(*, complaint_id, by: User) -> Complaint:
     return complaint
 
 
-def complaint_resolve(*, complaint_id, by: User) -> Complaint:
+def complaint_resolve(*, complaint_id: uuid.UUID, by: User) -> Complaint:
     with _staff_action(complaint_id) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
@@ -133,7 +134,7 @@ def message_clean(body: object) -> str:
     return body
 
 
-def complaint_note_add(*, complaint_id, by: User, body: object) -> ComplaintEvent:
+def complaint_note_add(*, complaint_id: uuid.UUID, by: User, body: object) -> ComplaintEvent:
     """An internal note: staff only, never shown to the customer."""
     with _staff_action(complaint_id) as complaint:  # an unknown complaint is refused before its body
         body = message_clean(body)
@@ -144,7 +145,7 @@ def complaint_note_add(*, complaint_id, by: User, body: object) -> ComplaintEven
     return event
 
 
-def complaint_reply_add(*, complaint_id, by: User, body: object) -> ComplaintEvent:
+def complaint_reply_add(*, complaint_id: uuid.UUID, by: User, body: object) -> ComplaintEvent:
     """A reply to the customer, shown on their tracking page."""
     with _staff_action(complaint_id) as complaint:
         body = message_clean(body)
@@ -176,7 +177,7 @@ STAFF_ACTIONS: Mapping[str, Callable[..., object]] = {
 STAFF_ACTIONS_WITH_BODY = frozenset({"note", "reply"})
 
 
-def staff_act(*, action: str, complaint_id, by: User, body: object = None) -> None:
+def staff_act(*, action: str, complaint_id: uuid.UUID, by: User, body: object = None) -> None:
     """Run a staff action (a key of STAFF_ACTIONS); `body` for a note or a reply."""
     service = STAFF_ACTIONS[action]
     if action in STAFF_ACTIONS_WITH_BODY:

@@ -3,6 +3,7 @@ mail), satisfaction, unsubscribing; and the bounce for mail no complaint owns.""
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
@@ -33,7 +34,7 @@ class CustomerReply:
     what: str             # "attached", "reopened" or "new_complaint"
 
 
-def complaint_customer_reply(*, complaint_id, body: object, via: str) -> CustomerReply:
+def complaint_customer_reply(*, complaint_id: uuid.UUID, body: object, via: str) -> CustomerReply:
     """The customer wrote again (`via` "web", the tracking page, or "mail").
 
     The complaint goes back to staff (awaiting_staff) and is pushed live. A resolved
@@ -89,7 +90,7 @@ def _rescore(complaint: Complaint) -> None:
     outbox_owe(complaint=complaint, text=_joined(complaint.text, words), revision=len(words))
 
 
-def complaint_rate(*, complaint_id, rating: object, comment: object = "") -> Satisfaction:
+def complaint_rate(*, complaint_id: uuid.UUID, rating: object, comment: object = "") -> Satisfaction:
     """The customer's satisfaction with a resolved complaint (1-5, optional comment); a
     second answer replaces the first. The agent is who resolved it."""
     try:
@@ -112,7 +113,7 @@ def complaint_rate(*, complaint_id, rating: object, comment: object = "") -> Sat
     return answer
 
 
-def complaint_mail_opt_out(*, complaint_id) -> Complaint:
+def complaint_mail_opt_out(*, complaint_id: uuid.UUID) -> Complaint:
     """No more mail about this complaint (the link in each of its mails); mail already
     owed and not yet sent is not sent either."""
     with transaction.atomic():
