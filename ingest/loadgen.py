@@ -104,13 +104,20 @@ def message_for(item: GeneratedComplaint, *, classic: bool) -> tuple[bytes | Non
     return item.id.encode("utf-8"), value.encode("utf-8")
 
 
-def produce(*, count: int, rate: float, seed: int = 42, classic: bool = False, topic: str | None = None,
+def fresh_seed() -> int:
+    """A seed of its own for a run: the ids come from the seed too, so two runs with one
+    seed send the same complaint ids, and the stream keeps only the first of each."""
+    return random.SystemRandom().randrange(2**32)
+
+
+def produce(*, count: int, rate: float, seed: int | None = None, classic: bool = False, topic: str | None = None,
             bootstrap: str | None = None, max_seconds: float = 3600.0, progress: bool = True) -> list[str]:
-    """Produce `count` complaints at `rate` per second (0 = as fast as possible).
+    """Produce `count` complaints at `rate` per second (0 = as fast as possible); `seed`
+    repeats an earlier run's texts and ids (default: a fresh seed).
 
     Returns the ids produced (new-format messages; classic ones get their id in the stream).
     """
-    items = list(itertools.islice(complaint_texts(seed), count))
+    items = list(itertools.islice(complaint_texts(fresh_seed() if seed is None else seed), count))
     sent = send_all((message_for(item, classic=classic) for item in items), total=count, rate=rate, topic=topic,
                     bootstrap=bootstrap, client_id="triage-loadgen", max_seconds=max_seconds, progress=progress)
     return [item.id for item in items[:sent]]
@@ -120,15 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, required=True, help="how many complaints to produce")
     parser.add_argument("--rate", type=float, default=100.0, help="complaints per second; 0 = as fast as possible")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="repeat a run's texts and ids (default: a fresh seed, printed)")
     parser.add_argument("--classic", action="store_true", help='produce the demo message {"data": text}, no key')
     parser.add_argument("--topic", default=None)
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop after this long in any case")
     args = parser.parse_args(argv)
     if args.count < 0 or args.rate < 0:
         parser.error("--count and --rate must be >= 0")
+    seed = fresh_seed() if args.seed is None else args.seed
+    print(f"load-generator seed {seed} (--seed {seed} repeats this run)")
     started = time.monotonic()
-    ids = produce(count=args.count, rate=args.rate, seed=args.seed, classic=args.classic, topic=args.topic,
+    ids = produce(count=args.count, rate=args.rate, seed=seed, classic=args.classic, topic=args.topic,
                   max_seconds=args.max_seconds)
     elapsed = time.monotonic() - started
     print(f"produced {len(ids)} complaints in {elapsed:.1f}s ({len(ids) / max(elapsed, 1e-9):.0f}/s)")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 if __package__ in (None, ""):
     # `spark-submit streaming/job.py` runs this file as a script; `streaming` and
@@ -221,16 +222,27 @@ def score_records(records: DataFrame, *, arms: Sequence[Mapping], shadow_model: 
             .mapInPandas(_process_partition, rows.OUTCOME_SCHEMA))
 
 
+READY_FILE_ENV = "TRIAGE_STREAM_READY_FILE"
+
+
 def mark_ready() -> None:
-    """scripts/stack reports the stream healthy once this file holds our PID."""
-    ready = var_dir() / "run" / "stream.ready"
+    """The local stack (scripts/stack, which names the file in TRIAGE_STREAM_READY_FILE)
+    reports the stream healthy once the file holds our PID. Without the variable (the job
+    under spark-submit on a cluster) nothing is written: a job elsewhere must not mark a
+    local stack's stream as running."""
+    path = os.environ.get(READY_FILE_ENV, "").strip()
+    if not path:
+        return
+    ready = Path(path)
     ready.parent.mkdir(parents=True, exist_ok=True)
     ready.write_text(str(os.getpid()))
 
 
 # The Python exception line inside Spark's wrapped error, e.g.
 # "streaming.scoring_client.ScoringUnavailable: SCORING_UNAVAILABLE: POST ... failed 5 times".
-_EXCEPTION_LINE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)+[A-Z]\w*): .+")
+# A builtin's name has no module ("ModuleNotFoundError: No module named 'x'"): taken
+# when it ends like an exception's, so that a log line "Word: ..." is not.
+_EXCEPTION_LINE = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)+[A-Z]\w*|[A-Z]\w*(?:Error|Exception|Exit|Interrupt)): .+")
 _WRAPPER_MODULES = ("org.", "java.", "scala.", "py4j.", "pyspark.")
 
 

@@ -34,7 +34,8 @@ def alive(name: str) -> Callable[[], bool]:
 
 
 def stream_healthy() -> bool:
-    """The job writes var/run/stream.ready once its streaming query is running."""
+    """The job writes var/run/stream.ready (named in TRIAGE_STREAM_READY_FILE) once its
+    streaming query is running."""
     ready = RUN / "stream.ready"
     pid = read_pid("stream")
     return pid is not None and ready.exists() and ready.read_text().strip() == str(pid)
@@ -52,6 +53,10 @@ def start_web() -> None:
     spawn("web", [PY, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(WEB_PORT),
                   "config.asgi:application"])
 
+
+
+def start_stream() -> None:
+    spawn("stream", [PY, "-m", "streaming.job"], extra_env={"TRIAGE_STREAM_READY_FILE": str(RUN / "stream.ready")})
 
 
 def clear_stream_ready() -> None:
@@ -72,6 +77,6 @@ COMPONENTS = [
               lambda: read_pid("mail") is not None and port_open("127.0.0.1", SMTP_PORT), None, 30,
               f"smtp://127.0.0.1:{SMTP_PORT}"),
     Component("mailer", python_component("mailer", ["manage.py", "mail_relay"]), alive("mailer"), None, 20),
-    Component("stream", python_component("stream", ["-m", "streaming.job"]), stream_healthy, None, 180,
+    Component("stream", start_stream, stream_healthy, None, 180,
               before_start=clear_stream_ready),
 ]

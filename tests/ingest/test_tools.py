@@ -14,6 +14,22 @@ def test_loadgen_is_reproducible_and_varied():
     assert len(set(first)) > 150
 
 
+def test_loadgen_runs_without_a_seed_send_new_ids(monkeypatch):
+    sent: list[bytes] = []
+
+    def send_all(messages, **kwargs):
+        sent.extend(key for key, _ in messages)
+        return kwargs["total"]
+
+    monkeypatch.setattr(loadgen, "send_all", send_all)
+    first = loadgen.produce(count=50, rate=0, progress=False)
+    second = loadgen.produce(count=50, rate=0, progress=False)
+    assert len(set(first) | set(second)) == 100  # two runs, no id twice
+    assert loadgen.produce(count=5, rate=0, seed=9, progress=False) == \
+        loadgen.produce(count=5, rate=0, seed=9, progress=False)  # a seed repeats a run
+    assert [key.decode() for key in sent[:50]] == first
+
+
 def test_loadgen_texts_fit_the_submission_rules_and_carry_their_signals():
     for item, _ in zip(loadgen.complaint_texts(3), range(500)):
         assert 10 <= len(item.text) <= MAX_TEXT_CHARS

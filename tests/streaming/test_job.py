@@ -46,6 +46,27 @@ def test_failure_summary_names_the_python_cause_inside_spark_wrapping():
     assert job.failure_summary(Exception("plain message\nmore")) == "plain message"
 
 
+def test_failure_summary_names_builtin_exceptions_without_a_module():
+    wrapped = Exception(
+        "[STREAM_FAILED] Query [id = 1] terminated with exception\n"
+        "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+        "Note: the executor's Python is /usr/bin/python3\n"
+        "ModuleNotFoundError: No module named 'streaming'\n"
+        "\tat org.apache.spark.Foo.bar(Foo.scala:1)\n")
+    assert job.failure_summary(wrapped) == "ModuleNotFoundError: No module named 'streaming'"
+
+
+def test_the_ready_mark_is_written_only_where_the_stack_asks(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv(job.READY_FILE_ENV, raising=False)
+    job.mark_ready()  # under spark-submit: no stack asked, nothing written in var/
+    assert not list(tmp_path.rglob("*"))
+    wanted = tmp_path / "run" / "stream.ready"
+    monkeypatch.setenv(job.READY_FILE_ENV, str(wanted))
+    job.mark_ready()
+    assert wanted.read_text() == str(os.getpid())
+
+
 def test_pause_after_commit_is_off_without_its_file(monkeypatch, tmp_path):
     monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path))
     job.pause_after_commit_if_asked(batch_id=7, scored=3)
