@@ -13,7 +13,7 @@ import os
 import tempfile
 
 from scoring_service.binding import loopback_only
-from triage_core.config import scoring_server
+from triage_core.config import scoring_env, scoring_server
 
 server_settings = scoring_server()
 bind = server_settings.bind
@@ -22,7 +22,7 @@ bind = server_settings.bind
 def on_starting(server):
     """Refuse a bind beyond loopback without a token of the deployment's own."""
     # A deployment's own token (TRIAGE_SCORING_TOKEN), not one generated into var/.
-    own_token = os.environ.get("TRIAGE_SCORING_TOKEN", "").strip() or os.environ.get("SCORING_TOKEN", "").strip()
+    own_token = scoring_env("TOKEN", "")
     if not loopback_only(server.cfg.bind) and not own_token:
         server.log.error("refusing to serve on %s without TRIAGE_SCORING_TOKEN: set it (and give it to the "
                          "clients), or bind to 127.0.0.1", ", ".join(server.cfg.bind))

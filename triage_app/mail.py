@@ -110,7 +110,7 @@ def email_message(mail: MailMessage, *, connection=None) -> EmailMultiAlternativ
         # RFC 3834: mail clients and auto-responders do not answer it automatically.
         headers["Auto-Submitted"] = "auto-generated"
     headers["Content-Language"] = mail.language
-    complaint = mail.complaint if mail.complaint_id is not None else None
+    complaint = mail.complaint  # None, without a query, when the mail has no complaint
     if complaint is not None and complaint.tracking_code:
         # RFC 8058 one-click: a mail client's "unsubscribe" POSTs to this address.
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(complaint)}>"

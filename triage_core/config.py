@@ -53,8 +53,7 @@ def addresses() -> Addresses:
         redis_url=with_generated_password(env("TRIAGE_REDIS_URL", "redis://triage@127.0.0.1:6380/0"),
                                           secret="redis_password", var=var),
         scoring_url=env("TRIAGE_SCORING_URL", "http://127.0.0.1:9000"),
-        # SCORING_TOKEN: the name before every variable had the TRIAGE_ prefix.
-        scoring_token=env("TRIAGE_SCORING_TOKEN", env("SCORING_TOKEN", "")) or generated("scoring_token", var=var),
+        scoring_token=scoring_env("TOKEN", "") or generated("scoring_token", var=var),
     )
 
 
@@ -67,17 +66,19 @@ class ScoringServer:
     log_level: str
 
 
-def scoring_server() -> ScoringServer:
-    """TRIAGE_SCORING_BIND, _WORKERS, _THREADS, _LOG_LEVEL (SCORING_*: the names before
-    every variable had the TRIAGE_ prefix, still read)."""
-    def legacy(name: str, default: str) -> str:
-        return env(f"TRIAGE_SCORING_{name}", env(f"SCORING_{name}", default))
+def scoring_env(name: str, default: str) -> str:
+    """TRIAGE_SCORING_<name>, else SCORING_<name> (the name before every variable had the
+    TRIAGE_ prefix, still read), else `default`."""
+    return env(f"TRIAGE_SCORING_{name}", env(f"SCORING_{name}", default))
 
-    def legacy_int(name: str, default: int) -> int:
+
+def scoring_server() -> ScoringServer:
+    """TRIAGE_SCORING_BIND, _WORKERS, _THREADS, _LOG_LEVEL (scoring_env)."""
+    def scoring_int(name: str, default: int) -> int:
         return env_int(f"TRIAGE_SCORING_{name}", env_int(f"SCORING_{name}", default))
 
-    return ScoringServer(bind=legacy("BIND", "127.0.0.1:9000"), workers=legacy_int("WORKERS", 1),
-                         threads=legacy_int("THREADS", 4), log_level=legacy("LOG_LEVEL", "info"))
+    return ScoringServer(bind=scoring_env("BIND", "127.0.0.1:9000"), workers=scoring_int("WORKERS", 1),
+                         threads=scoring_int("THREADS", 4), log_level=scoring_env("LOG_LEVEL", "info"))
 
 
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"

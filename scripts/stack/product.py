@@ -25,8 +25,8 @@ from triage_core.config import env_int
 SCORING_WORKERS = env_int("TRIAGE_SCORING_WORKERS", 2)
 
 
-def python_component(name: str, argv: list[str]) -> Callable[[], None]:
-    return lambda: spawn(name, [PY, *argv])
+def python_component(name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Callable[[], None]:
+    return lambda: spawn(name, [PY, *argv], extra_env=extra_env)
 
 
 def alive(name: str) -> Callable[[], bool]:
@@ -55,10 +55,6 @@ def start_web() -> None:
 
 
 
-def start_stream() -> None:
-    spawn("stream", [PY, "-m", "streaming.job"], extra_env={"TRIAGE_STREAM_READY_FILE": str(RUN / "stream.ready")})
-
-
 def clear_stream_ready() -> None:
     (RUN / "stream.ready").unlink(missing_ok=True)
 
@@ -77,6 +73,7 @@ COMPONENTS = [
               lambda: read_pid("mail") is not None and port_open("127.0.0.1", SMTP_PORT), None, 30,
               f"smtp://127.0.0.1:{SMTP_PORT}"),
     Component("mailer", python_component("mailer", ["manage.py", "mail_relay"]), alive("mailer"), None, 20),
-    Component("stream", start_stream, stream_healthy, None, 180,
-              before_start=clear_stream_ready),
+    Component("stream", python_component("stream", ["-m", "streaming.job"],
+                                         {"TRIAGE_STREAM_READY_FILE": str(RUN / "stream.ready")}),
+              stream_healthy, None, 180, before_start=clear_stream_ready),
 ]
