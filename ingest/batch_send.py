@@ -28,7 +28,7 @@ def send_all(messages: Iterable[tuple[bytes | None, bytes]], *, total: int | Non
     from tqdm import tqdm
 
     topic = topic or addresses().kafka_topic
-    config = producer_config(bootstrap=bootstrap, client_id=client_id)
+    config = producer_config(role="loader", bootstrap=bootstrap, client_id=client_id)
     config.update({"linger.ms": 20, "batch.num.messages": 10000, "queue.buffering.max.messages": 200000})
     producer = Producer(config)
     failures: list[str] = []

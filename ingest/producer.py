@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from triage_core.config import addresses, env_int
+from triage_core.config import env_int, kafka_client_config
 from triage_core.messages import ComplaintRecord
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,10 @@ class ProducerLike(Protocol):
     def flush(self, timeout: float) -> int: ...
 
 
-def producer_config(*, bootstrap: str | None = None, client_id: str = "triage-app") -> dict:
-    return {
-        "bootstrap.servers": bootstrap or addresses().kafka_bootstrap,
+def producer_config(*, role: str, bootstrap: str | None = None, client_id: str = "triage-app") -> dict:
+    """librdkafka's settings for a producer logged in as `role`: "app" (the web app and
+    the relay, which write the app topic) or "loader" (triage_core.config.kafka_login)."""
+    return kafka_client_config(role, bootstrap=bootstrap) | {
         "client.id": client_id,
         # Idempotence (which implies acks=all) keeps librdkafka's own retries from
         # writing a complaint twice; acks=all means a delivery report is only a success
@@ -119,7 +120,7 @@ def get_publisher() -> ComplaintPublisher:
         if _publisher is None:
             from confluent_kafka import Producer
 
-            _publisher = ComplaintPublisher(Producer(producer_config()))
+            _publisher = ComplaintPublisher(Producer(producer_config(role="app")))
             _publisher.start_polling()
             atexit.register(_publisher.close)
         return _publisher

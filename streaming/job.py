@@ -34,7 +34,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from streaming import rows, scoring, sink, transform
-from triage_core.config import addresses, env, env_int, spark_kafka_jars, var_dir
+from triage_core.config import (
+    STREAM_GROUP_PREFIX,
+    addresses,
+    env,
+    env_int,
+    spark_kafka_jars,
+    spark_kafka_options,
+    var_dir,
+)
 from triage_core.priority import Policy
 
 log = logging.getLogger("streaming.job")
@@ -64,7 +72,9 @@ class JobSettings:
     master: str | None  # None: leave it to spark-submit --master
     checkpoint_dir: str
     kafka_bootstrap: str
-    topic: str
+    topic: str      # the loaders' topic
+    app_topic: str  # the app's: the only one whose records may say source web or api
+    kafka_options: Mapping[str, str]  # the stream's login (triage_core.config.spark_kafka_options)
     database_url: str
     max_offsets_per_trigger: int
     trigger_ms: int
@@ -80,6 +90,8 @@ class JobSettings:
             checkpoint_dir=os.path.abspath(env("TRIAGE_CHECKPOINT_DIR", str(var_dir() / "checkpoints" / QUERY_NAME))),
             kafka_bootstrap=where.kafka_bootstrap,
             topic=where.kafka_topic,
+            app_topic=where.kafka_app_topic,
+            kafka_options=spark_kafka_options("stream"),
             database_url=where.database_url,
             max_offsets_per_trigger=env_int("TRIAGE_STREAM_MAX_OFFSETS_PER_TRIGGER", 50000),
             trigger_ms=env_int("TRIAGE_STREAM_TRIGGER_MS", 500),
@@ -135,7 +147,9 @@ def build_spark(settings: JobSettings) -> SparkSession:
 def read_complaints(spark: SparkSession, settings: JobSettings) -> DataFrame:
     return (spark.readStream.format("kafka")
             .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
-            .option("subscribe", settings.topic)
+            .options(**settings.kafka_options)
+            .option("subscribe", f"{settings.topic},{settings.app_topic}")
+            .option("groupIdPrefix", STREAM_GROUP_PREFIX)
             .option("startingOffsets", "earliest")
             # Records deleted by retention before we read them are gone either way;
             # stopping the whole stream for them would stop every later complaint too.
@@ -158,7 +172,7 @@ def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) ->
         # One Spark job, one Python pass per batch on the executors: parse, route, score,
         # rank and encode the rows; the driver only collects them and writes.
         outcomes = score_records(batch_df, arms=experiment.arms, shadow_model=experiment.shadow_model,
-                                 policy=policy, settings=settings.scoring).toPandas()
+                                 policy=policy, settings=settings.scoring, app_topic=settings.app_topic).toPandas()
         spark_ms = (time.monotonic() - started) * 1000 - read_ms
         result = sink.write_batch_rows(conn, batch_id=batch_id, outcomes=outcomes, experiment=experiment,
                                        policy=policy, started_at=started_at, started_monotonic=started)
@@ -198,7 +212,7 @@ def start_query(spark: SparkSession, settings: JobSettings) -> StreamingQuery:
 
 
 def score_records(records: DataFrame, *, arms: Sequence[Mapping], shadow_model: str | None,
-                  policy: Policy, settings: scoring.ScoringSettings) -> DataFrame:
+                  policy: Policy, settings: scoring.ScoringSettings, app_topic: str | None) -> DataFrame:
     """Kafka records (KAFKA_SCHEMA) -> one streaming.rows.OUTCOME_SCHEMA row per record.
 
     The whole Python side of a micro-batch (streaming.scoring.executor_pass) in ONE
@@ -214,7 +228,7 @@ def score_records(records: DataFrame, *, arms: Sequence[Mapping], shadow_model: 
             for batch in batches:
                 if len(batch):
                     yield scoring.executor_pass(batch, client=client, arms=arms, shadow_model=shadow_model,
-                                                policy=policy)
+                                                policy=policy, app_topic=app_topic)
         finally:
             client.close()
 
@@ -273,8 +287,8 @@ def run(settings: JobSettings) -> int:
 
     spark = build_spark(settings)
     backoff = RESTART_BACKOFF_INITIAL_S
-    log.info("streaming %s from %s -> %s; checkpoint %s; scoring %s",
-             settings.topic, settings.kafka_bootstrap, settings.database_url.rsplit("@", 1)[-1],
+    log.info("streaming %s and %s from %s -> %s; checkpoint %s; scoring %s",
+             settings.topic, settings.app_topic, settings.kafka_bootstrap, settings.database_url.rsplit("@", 1)[-1],
              settings.checkpoint_dir, settings.scoring.base_url)
     try:
         while not stopping:

@@ -119,12 +119,13 @@ def score_frame(frame: pd.DataFrame, client: ScoringClient, shadow_model: str | 
 
 
 def executor_pass(batch: pd.DataFrame, *, client: ScoringClient, arms: Sequence[Mapping],
-                  shadow_model: str | None, policy: Policy) -> pd.DataFrame:
+                  shadow_model: str | None, policy: Policy, app_topic: str | None) -> pd.DataFrame:
     """One Arrow batch of Kafka records (KAFKA_SCHEMA) -> streaming.rows.OUTCOME_SCHEMA,
     row for row: parse -> route -> score -> rank -> encode. `arms` as
     transform.checked_arms returns them; the experiment and the policy are the ones the
-    driver read for this micro-batch."""
-    parsed = transform.parse_frame(batch)
+    driver read for this micro-batch; `app_topic` the one topic whose records may say
+    they came from the app (transform.parse_message)."""
+    parsed = transform.parse_frame(batch, app_topic=app_topic)
     routed = transform.route_frame(parsed, arms)
     scored = score_frame(routed, client, shadow_model)
     return rows.outcome_frame(scored, policy)  # rank (triage_core.priority) and encode

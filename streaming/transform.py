@@ -22,6 +22,7 @@ from triage_core.messages import (
     DETAIL_MAX_CHARS,
     MAX_TEXT_CHARS,
     SOURCE_CLASSIC,
+    SOURCES_APP_ONLY,
     SOURCES_NAMED_IN_MESSAGES,
     TEXT_EMPTY,
     TEXT_TOO_LONG,
@@ -41,6 +42,9 @@ REASON_MISSING_TEXT = "missing_text"
 REASON_INVALID_TEXT = "invalid_text"
 REASON_EMPTY_TEXT = "empty_text"
 REASON_TEXT_TOO_LONG = "text_too_long"
+# A record saying it came from the app's form or API on a topic other than the app's:
+# only the app's Kafka login may write that topic, so this one was not the app's.
+REASON_SOURCE_NOT_ALLOWED = "source_not_allowed"
 # Set by the sink, not here: the scoring service answered this one text with an error
 # (the service itself was up, so retrying would give the same answer).
 REASON_SCORING_REJECTED = "scoring_rejected"
@@ -88,8 +92,13 @@ def _dead(reason: str, detail: str) -> ParsedMessage:
     return ParsedMessage(reason=reason, detail=detail[:DETAIL_MAX_CHARS])
 
 
-def parse_message(value: bytes | None, *, topic: str, partition: int, offset: int) -> ParsedMessage:
+def parse_message(value: bytes | None, *, topic: str, partition: int, offset: int,
+                  app_topic: str | None = None) -> ParsedMessage:
     """One Kafka record value, as docs/contracts.md defines it.
+
+    A source only the app writes (SOURCES_APP_ONLY: web, api) is believed only on
+    `app_topic`, the topic only the app's login may write; anywhere else the record is a
+    dead letter (REASON_SOURCE_NOT_ALLOWED), never ranked as a customer's.
 
     `{"id": uuid, "text": ..., "source": ...}` is a complaint with that id;
     an optional `"revision"` (1, 2, ...) says the customer wrote again and `text` is the
@@ -149,16 +158,20 @@ def parse_message(value: bytes | None, *, topic: str, partition: int, offset: in
         return _dead(REASON_EMPTY_TEXT, "text is empty after trimming")
     if problem == TEXT_TOO_LONG:
         return _dead(REASON_TEXT_TOO_LONG, f"text has {len(text)} characters, limit {MAX_TEXT_CHARS}")
+    if source in SOURCES_APP_ONLY and topic != app_topic:
+        return _dead(REASON_SOURCE_NOT_ALLOWED, f"source {source!r} is written only by the app, to topic "
+                                                f"{app_topic!r}; this record came from topic {topic!r}")
     return ParsedMessage(complaint_id=complaint_id, text=text, source=source, revision=revision)
 
 
-def parse_frame(records: pd.DataFrame) -> pd.DataFrame:
-    """KAFKA_SCHEMA columns -> PARSED_SCHEMA columns, one row per record.
+def parse_frame(records: pd.DataFrame, *, app_topic: str | None = None) -> pd.DataFrame:
+    """KAFKA_SCHEMA columns -> PARSED_SCHEMA columns, one row per record (app_topic as
+    parse_message takes it).
 
     A valid record keeps no raw bytes (nobody needs them and they cost transfer); a dead
     letter keeps its key and value as they came.
     """
-    parsed = [parse_message(value, topic=topic, partition=int(partition), offset=int(offset))
+    parsed = [parse_message(value, topic=topic, partition=int(partition), offset=int(offset), app_topic=app_topic)
               for value, topic, partition, offset in zip(
                   records["value"], records["topic"], records["partition"], records["offset"])]
     dead = [p.reason is not None for p in parsed]
@@ -205,7 +218,7 @@ def checked_arms(arms: Sequence[Mapping]) -> list[dict]:
     return [dict(arm) for arm in arms]
 
 
-def prepare_frame(records: pd.DataFrame, arms: Sequence[Mapping]) -> pd.DataFrame:
+def prepare_frame(records: pd.DataFrame, arms: Sequence[Mapping], *, app_topic: str | None = None) -> pd.DataFrame:
     """KAFKA_SCHEMA columns -> ROUTED_SCHEMA columns: each record parsed, validated and,
     when it is a complaint, routed to an experiment arm (arms as checked_arms returns)."""
-    return route_frame(parse_frame(records), arms)
+    return route_frame(parse_frame(records, app_topic=app_topic), arms)

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # What a deployment must set (compose.yaml refuses to start without them).
 REQUIRED = {"DJANGO_SECRET_KEY": "compose-config-check", "TRIAGE_SMTP_URL": "smtp://relay.example.com:587",
             "TRIAGE_MAIL_DOMAIN": "complaints.example.com", "TRIAGE_PUBLIC_URL": "https://complaints.example.com",
-            "POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret", "TRIAGE_SCORING_TOKEN": "token"}
+            "POSTGRES_PASSWORD": "pg-secret", "REDIS_PASSWORD": "redis-secret", "TRIAGE_SCORING_TOKEN": "token",
+            "TRIAGE_KAFKA_ADMIN_PASSWORD": "k-admin", "TRIAGE_KAFKA_APP_PASSWORD": "k-app",
+            "TRIAGE_KAFKA_LOADER_PASSWORD": "k-loader", "TRIAGE_KAFKA_STREAM_PASSWORD": "k-stream"}
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
@@ -34,10 +36,33 @@ def test_compose_publishes_the_web_port_on_loopback_only():
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
 @pytest.mark.parametrize("missing", ["TRIAGE_MAIL_DOMAIN", "POSTGRES_PASSWORD", "REDIS_PASSWORD",
-                                     "TRIAGE_SCORING_TOKEN"])
+                                     "TRIAGE_SCORING_TOKEN", "TRIAGE_KAFKA_ADMIN_PASSWORD",
+                                     "TRIAGE_KAFKA_APP_PASSWORD", "TRIAGE_KAFKA_STREAM_PASSWORD"])
 def test_compose_refuses_to_run_without_its_secrets_and_mail_settings(missing):
     """No default password anywhere: a deployment that forgot one does not start."""
     env = {k: v for k, v in {**os.environ, **REQUIRED}.items() if k != missing}
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
                             capture_output=True, text=True, env=env)
     assert result.returncode != 0 and missing in result.stderr
+
+
+def test_compose_gives_each_kafka_role_its_password_only():
+    """The web app and relay hold the app's Kafka password, the stream the stream's, the
+    set-up all of them; no other service holds one (the README's Security section)."""
+    import yaml
+
+    env = {**os.environ, **REQUIRED}
+    result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+
+    def passwords(name: str) -> set[str]:
+        environment = services[name].get("environment") or {}
+        return {k for k in environment if k.startswith("TRIAGE_KAFKA_") and k.endswith("_PASSWORD")}
+
+    assert passwords("web") == passwords("relay") == {"TRIAGE_KAFKA_APP_PASSWORD"}
+    assert passwords("stream") == {"TRIAGE_KAFKA_STREAM_PASSWORD"}
+    assert passwords("kafka-setup") == {f"TRIAGE_KAFKA_{r}_PASSWORD" for r in ("ADMIN", "APP", "LOADER", "STREAM")}
+    assert all(not passwords(name) for name in ("scoring", "listener", "mailer", "inbound", "migrate"))
+    assert "SASL_PLAINTEXT" in services["kafka"]["environment"]["KAFKA_LISTENERS"]

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import requests
 
-from triage_core.config import addresses
+from triage_core.config import addresses, kafka_client_config
 
 PROBE_TIMEOUT_S = 2.0
 
 
 @dataclass
 class PartitionLag:
+    topic: str
     partition: int
     end_offset: int
     processed_offset: int | None
@@ -38,36 +39,41 @@ def partition_lags(*, topic: str, end_offsets: Mapping[int, int],
         high = end_offsets[pid]
         done = processed_offsets.get((topic, pid))
         lag = high - (done + 1 if done is not None else 0)
-        lags.append(PartitionLag(partition=pid, end_offset=high, processed_offset=done, lag=max(0, lag)))
+        lags.append(PartitionLag(topic=topic, partition=pid, end_offset=high, processed_offset=done, lag=max(0, lag)))
     return lags
 
 
 def kafka_lag(*, processed_offsets: dict[tuple[str, int], int]) -> dict:
-    """{"ok", "error", "topic", "partitions": [PartitionLag], "total_lag"}."""
+    """{"ok", "error", "topic", "partitions": [PartitionLag], "total_lag"} over both topics
+    the stream reads (the loaders' and the app's), read with the app's Kafka login."""
     from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-    topic = addresses().kafka_topic
-    consumer = Consumer({
-        "bootstrap.servers": addresses().kafka_bootstrap,
+    where = addresses()
+    topics = [where.kafka_topic, where.kafka_app_topic]
+    shown = ", ".join(topics)
+    consumer = Consumer(kafka_client_config("app") | {
         # A throwaway group that never subscribes or commits: only watermarks are read.
         "group.id": "triage-health-probe",
         "enable.auto.commit": False,
         "socket.timeout.ms": int(PROBE_TIMEOUT_S * 1000),
     })
     try:
-        metadata = consumer.list_topics(topic, timeout=PROBE_TIMEOUT_S)
-        topic_meta = metadata.topics.get(topic)
-        if topic_meta is None or topic_meta.error is not None:
-            return {"ok": False, "error": f"topic {topic!r} not found", "topic": topic, "partitions": [],
-                    "total_lag": None}
-        end_offsets = {pid: consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=PROBE_TIMEOUT_S)[1]
-                       for pid in topic_meta.partitions}
-        partitions = partition_lags(topic=topic, end_offsets=end_offsets, processed_offsets=processed_offsets)
-        return {"ok": True, "error": "", "topic": topic, "partitions": partitions,
+        partitions: list[PartitionLag] = []
+        for topic in topics:
+            topic_meta = consumer.list_topics(topic, timeout=PROBE_TIMEOUT_S).topics.get(topic)
+            if topic_meta is None or topic_meta.error is not None:
+                why = f": {topic_meta.error}" if topic_meta is not None else ""
+                return {"ok": False, "error": f"topic {topic!r} not found{why}", "topic": shown, "partitions": [],
+                        "total_lag": None}
+            end_offsets = {pid: consumer.get_watermark_offsets(TopicPartition(topic, pid),
+                                                               timeout=PROBE_TIMEOUT_S)[1]
+                           for pid in topic_meta.partitions}
+            partitions += partition_lags(topic=topic, end_offsets=end_offsets, processed_offsets=processed_offsets)
+        return {"ok": True, "error": "", "topic": shown, "partitions": partitions,
                 "total_lag": sum(p.lag for p in partitions)}
     except KafkaException as exc:
-        return {"ok": False, "error": f"Kafka unreachable at {addresses().kafka_bootstrap}: {exc}",
-                "topic": topic, "partitions": [], "total_lag": None}
+        return {"ok": False, "error": f"Kafka unreachable at {where.kafka_bootstrap}: {exc}",
+                "topic": shown, "partitions": [], "total_lag": None}
     finally:
         consumer.close()
 

@@ -28,7 +28,8 @@ def env_int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Addresses:
     kafka_bootstrap: str
-    kafka_topic: str
+    kafka_topic: str      # loaders and classic producers write here
+    kafka_app_topic: str  # only the app (form, API, relay) writes here: sources web and api
     database_url: str
     redis_url: str
     scoring_url: str
@@ -48,6 +49,7 @@ def addresses() -> Addresses:
     return Addresses(
         kafka_bootstrap=env("TRIAGE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         kafka_topic=env("TRIAGE_KAFKA_TOPIC", "complaints"),
+        kafka_app_topic=env("TRIAGE_KAFKA_APP_TOPIC", f"{env('TRIAGE_KAFKA_TOPIC', 'complaints')}_app"),
         database_url=with_generated_password(env("TRIAGE_DATABASE_URL", "postgresql://triage@127.0.0.1:5433/triage"),
                                              secret="postgres_password", var=var),
         redis_url=with_generated_password(env("TRIAGE_REDIS_URL", "redis://triage@127.0.0.1:6380/0"),
@@ -55,6 +57,78 @@ def addresses() -> Addresses:
         scoring_url=env("TRIAGE_SCORING_URL", "http://127.0.0.1:9000"),
         scoring_token=scoring_env("TOKEN", "") or generated("scoring_token", var=var),
     )
+
+
+# Who talks to Kafka, each with a login of its own (the README's Security section): the app (web
+# form, API, outbox relay and the health page) writes the app topic, the loaders (bulk
+# importer, load generator, classic producers) write the loaders' topic, the stream
+# reads both. `admin` is the broker's super user, for set-up only (topics, ACLs, logins).
+KAFKA_ROLES = ("app", "loader", "stream")
+KAFKA_ADMIN = "admin"
+KAFKA_SCRAM_MECHANISM = "SCRAM-SHA-512"
+# The stream's consumer groups are Spark's, named with this prefix (its groupIdPrefix);
+# the stream's ACLs grant groups by it.
+STREAM_GROUP_PREFIX = "triage-stream"
+
+
+@dataclass(frozen=True)
+class KafkaLogin:
+    protocol: str            # SASL_PLAINTEXT, or PLAINTEXT for a broker without logins
+    mechanism: str = ""      # SCRAM-SHA-512; PLAIN for the set-up's admin
+    username: str = ""
+    password: str = ""
+
+
+def kafka_login(role: str) -> KafkaLogin:
+    """The Kafka login of `role` (KAFKA_ROLES or KAFKA_ADMIN): the user named as the role,
+    with TRIAGE_KAFKA_<ROLE>_PASSWORD when set (a deployment's own secret, given only to
+    the processes of that role), else the password set-up generated for this stack
+    (<var>/secrets/kafka_<role>_password). TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT talks
+    to a broker without logins (nothing is sent)."""
+    from triage_core.credentials import generated
+
+    if role not in (*KAFKA_ROLES, KAFKA_ADMIN):
+        raise ValueError(f"unknown Kafka role {role!r}: one of {', '.join((*KAFKA_ROLES, KAFKA_ADMIN))}")
+    protocol = env("TRIAGE_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT").upper()
+    if protocol not in ("SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"):
+        raise ValueError("TRIAGE_KAFKA_SECURITY_PROTOCOL must be SASL_PLAINTEXT, SASL_SSL or PLAINTEXT, "
+                         f"got {protocol!r}")
+    if protocol == "PLAINTEXT":
+        return KafkaLogin(protocol)
+    mechanism = "PLAIN" if role == KAFKA_ADMIN else KAFKA_SCRAM_MECHANISM
+    password = env(f"TRIAGE_KAFKA_{role.upper()}_PASSWORD", "") or generated(f"kafka_{role}_password", var=var_dir())
+    return KafkaLogin(protocol, mechanism, role, password)
+
+
+def kafka_client_config(role: str, *, bootstrap: str | None = None) -> dict[str, str]:
+    """librdkafka's settings (confluent-kafka) to reach the broker as `role`."""
+    login = kafka_login(role)
+    config = {"bootstrap.servers": bootstrap or addresses().kafka_bootstrap, "security.protocol": login.protocol}
+    if login.mechanism:
+        config.update({"sasl.mechanism": login.mechanism, "sasl.username": login.username,
+                       "sasl.password": login.password})
+    return config
+
+
+def spark_kafka_options(role: str = "stream") -> dict[str, str]:
+    """The Spark Kafka connector's options (`kafka.`-prefixed Java client settings)."""
+    login = kafka_login(role)
+    options = {"kafka.security.protocol": login.protocol}
+    if login.mechanism:
+        module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if login.mechanism == "PLAIN"
+                  else "org.apache.kafka.common.security.scram.ScramLoginModule")
+        options.update({"kafka.sasl.mechanism": login.mechanism,
+                        "kafka.sasl.jaas.config": jaas_login(module, username=login.username,
+                                                             password=login.password)})
+    return options
+
+
+def jaas_login(module: str, **options: str) -> str:
+    """A JAAS login line (Kafka's sasl.jaas.config), values quoted and escaped."""
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return f"{module} required " + " ".join(f"{k}={quoted(v)}" for k, v in options.items()) + ";"
 
 
 @dataclass(frozen=True)

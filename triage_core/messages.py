@@ -36,6 +36,9 @@ class ComplaintRecord(TypedDict):
     submitted_at: str                 # ISO 8601 with offset
     revision: NotRequired[int]        # n > 0: the customer wrote again; text is the conversation
 SOURCES_NAMED_IN_MESSAGES = frozenset(SOURCE_LABELS) - {SOURCE_CLASSIC}
+# Sources only the app writes (its form and API, through the outbox relay), to the app
+# topic that only its Kafka login may write; the stream dead-letters them from any other.
+SOURCES_APP_ONLY = frozenset({"web", "api"})
 
 
 def new_tracking_code() -> str:

@@ -16,7 +16,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from stack.base import ADDR, ROOT, VAR, Component, host_port, log, port_open, spawn, stop_pid
-from triage_core.config import DEFAULT_VAR_DIR, build_dir, env, env_int
+from triage_core.config import (
+    DEFAULT_VAR_DIR,
+    KAFKA_ADMIN,
+    KAFKA_SCRAM_MECHANISM,
+    build_dir,
+    env,
+    env_int,
+    jaas_login,
+    kafka_login,
+)
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), Path("/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"  # PostgreSQL refuses to run as root
@@ -197,18 +206,31 @@ def kafka_java(main: str, *args: str) -> list[str]:
             "-cp", f"{libs}/*", main, *args]
 
 
+PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
+SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
+
+
 def write_kafka_config() -> Path:
+    """server.properties (0600: it holds the admin's password) for one KRaft node.
+
+    Every listener asks for a login (SASL): clients log in with SCRAM-SHA-512 as their
+    role (app, loader, stream: triage_core.config.KAFKA_ROLES), the broker and set-up as
+    `admin` with PLAIN, whose one user is defined here. The StandardAuthorizer allows
+    what ensure_access grants and nothing else (no ACL, no access); `admin` is the super
+    user. TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT runs the broker open, as before."""
     base = kafka_dir()
     base.mkdir(parents=True, exist_ok=True)
+    admin = kafka_login(KAFKA_ADMIN)
+    listener = "SASL_PLAINTEXT" if admin.mechanism else "PLAINTEXT"
     props = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": f"{KAFKA_HOST}:{KAFKA_CONTROLLER_PORT}",
-        "listeners": f"PLAINTEXT://{KAFKA_HOST}:{KAFKA_PORT},CONTROLLER://{KAFKA_HOST}:{KAFKA_CONTROLLER_PORT}",
-        "advertised.listeners": f"PLAINTEXT://{KAFKA_HOST}:{KAFKA_PORT}",
+        "listeners": f"{listener}://{KAFKA_HOST}:{KAFKA_PORT},CONTROLLER://{KAFKA_HOST}:{KAFKA_CONTROLLER_PORT}",
+        "advertised.listeners": f"{listener}://{KAFKA_HOST}:{KAFKA_PORT}",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": f"CONTROLLER:{listener},{listener}:{listener}",
+        "inter.broker.listener.name": listener,
         "log.dirs": str(base / "data"),
         "num.partitions": str(env_int("TRIAGE_KAFKA_PARTITIONS", 2)),
         "offsets.topic.replication.factor": "1",
@@ -217,11 +239,31 @@ def write_kafka_config() -> Path:
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
-        "auto.create.topics.enable": "true",
+        # Topics exist because set-up made them; a typo in a client makes none.
+        "auto.create.topics.enable": "false",
         "log.retention.hours": "168",
     }
+    if admin.mechanism:
+        plain = jaas_login(PLAIN_MODULE, username=admin.username, password=admin.password,
+                           **{f"user_{admin.username}": admin.password})
+        props |= {
+            "sasl.mechanism.inter.broker.protocol": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms": f"{KAFKA_SCRAM_MECHANISM},PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": plain,
+            f"listener.name.sasl_plaintext.{KAFKA_SCRAM_MECHANISM.lower()}.sasl.jaas.config":
+                f"{SCRAM_MODULE} required;",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": plain,
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:{admin.username}",
+            "allow.everyone.if.no.acl.found": "false",
+        }
     path = base / "server.properties"
-    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("".join(f"{k}={v}\n" for k, v in props.items()))
+    os.chmod(path, 0o600)
     return path
 
 
@@ -238,27 +280,20 @@ def start_kafka() -> None:
 def kafka_healthy() -> bool:
     if not port_open(KAFKA_HOST, KAFKA_PORT):
         return False
-    from confluent_kafka.admin import AdminClient
+    from ingest import kafka_setup  # here: stack.base puts the checkout on sys.path
 
     try:
-        meta = AdminClient({"bootstrap.servers": ADDR.kafka_bootstrap}).list_topics(timeout=3)
+        meta = kafka_setup.admin_client().list_topics(timeout=3)
     except Exception:  # the broker not answering yet is just "not healthy"
         return False
     return bool(meta.brokers)
 
 
-def ensure_topic() -> None:
-    from confluent_kafka.admin import AdminClient, NewTopic
+def kafka_after_up() -> None:
+    from ingest import kafka_setup
 
-    admin = AdminClient({"bootstrap.servers": ADDR.kafka_bootstrap})
-    partitions = env_int("TRIAGE_KAFKA_PARTITIONS", 2)
-    existing = admin.list_topics(timeout=10).topics
-    for topic in (ADDR.kafka_topic,):
-        if topic in existing:
-            continue
-        log(f"creating topic {topic!r} with {partitions} partitions")
-        for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
-            future.result(timeout=30)
+    for line in kafka_setup.ensure_all(partitions=env_int("TRIAGE_KAFKA_PARTITIONS", 2)):
+        log(line)
 
 
 COMPONENTS = [
@@ -266,5 +301,5 @@ COMPONENTS = [
               pid=postmaster_pid, after_up=ensure_database,
               data_dirs=lambda: [] if pg_home() == VAR else [pg_home()]),
     Component("redis", start_redis, redis_healthy, None, 30, f"redis://{REDIS_HOST}:{REDIS_PORT}"),
-    Component("kafka", start_kafka, kafka_healthy, None, 120, ADDR.kafka_bootstrap, after_up=ensure_topic),
+    Component("kafka", start_kafka, kafka_healthy, None, 120, ADDR.kafka_bootstrap, after_up=kafka_after_up),
 ]

@@ -16,7 +16,7 @@ from confluent_kafka.admin import AdminClient
 
 from ingest.producer import complaint_message as producer_message
 from triage_core.config import PROJECT_ROOT as ROOT
-from triage_core.config import addresses
+from triage_core.config import addresses, kafka_client_config
 from triage_core.messages import classic_complaint_id
 
 
@@ -29,11 +29,12 @@ def complaint_message(text: str, *, source: str = "loadgen") -> tuple[str, bytes
 
 
 def produce(records: Iterable[tuple[bytes | None, bytes | None]], *,
-            partition: int | None = None) -> list[tuple[int, int]]:
-    """Produces (key, value) records in order; returns each one's (partition, offset)."""
+            partition: int | None = None, role: str = "loader") -> list[tuple[int, int]]:
+    """Produces (key, value) records in order, logged in as `role`, to that role's topic
+    (the app's for "app", else the loaders'); returns each one's (partition, offset)."""
     where = addresses()
-    producer = Producer({"bootstrap.servers": where.kafka_bootstrap, "enable.idempotence": True, "acks": "all",
-                         "linger.ms": 5})
+    producer = Producer(kafka_client_config(role) | {"enable.idempotence": True, "acks": "all", "linger.ms": 5})
+    topic = where.kafka_app_topic if role == "app" else where.kafka_topic
     positions: list[tuple[int, int] | None] = []
     errors: list[str] = []
 
@@ -48,7 +49,7 @@ def produce(records: Iterable[tuple[bytes | None, bytes | None]], *,
     for index, (key, value) in enumerate(records):
         positions.append(None)
         extra = {} if partition is None else {"partition": partition}
-        producer.produce(where.kafka_topic, key=key, value=value, on_delivery=delivered(index), **extra)
+        producer.produce(topic, key=key, value=value, on_delivery=delivered(index), **extra)
         producer.poll(0)
     remaining = producer.flush(60)
     assert remaining == 0 and not errors, f"produce failed: {remaining} undelivered, errors {errors[:3]}"
@@ -56,7 +57,7 @@ def produce(records: Iterable[tuple[bytes | None, bytes | None]], *,
 
 
 def partitions() -> list[int]:
-    admin = AdminClient({"bootstrap.servers": addresses().kafka_bootstrap})
+    admin = AdminClient(kafka_client_config("loader"))
     meta = admin.list_topics(addresses().kafka_topic, timeout=10)
     return sorted(meta.topics[addresses().kafka_topic].partitions)
 

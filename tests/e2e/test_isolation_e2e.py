@@ -59,11 +59,13 @@ def test_a_submitted_complaint_lands_in_the_test_database_topic_and_checkpoint(a
     assert database == psycopg.conninfo.conninfo_to_dict(addresses().database_url)["dbname"]
     assert database != psycopg.conninfo.conninfo_to_dict(defaults["TRIAGE_DATABASE_URL"])["dbname"]
     (topic,) = db.execute("SELECT kafka_topic FROM triage_score WHERE complaint_id = %s", (complaint_id,)).fetchone()
-    assert topic == addresses().kafka_topic != defaults["TRIAGE_KAFKA_TOPIC"]
+    # A complaint from the API comes through the app's own topic.
+    assert topic == addresses().kafka_app_topic != f'{defaults["TRIAGE_KAFKA_TOPIC"]}_app'
 
-    # The stream's checkpoint lives in the test var dir and tracks the test topic only.
+
+    # The stream's checkpoint lives in the test var dir and tracks the test topics only.
     offsets = sorted((var_dir() / "checkpoints").glob("*/offsets/[0-9]*"), key=lambda p: int(p.name))
     assert offsets, f"no checkpoint under {var_dir()}"
     # Spark's offset log: a version line, the batch's metadata, then one line per source.
     topics = {name for line in offsets[-1].read_text().splitlines()[2:] for name in json.loads(line)}
-    assert topics == {addresses().kafka_topic}
+    assert topics == {addresses().kafka_topic, addresses().kafka_app_topic}

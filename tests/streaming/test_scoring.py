@@ -207,13 +207,14 @@ def test_rows_without_a_model_pass_through_unscored(service):
 def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pass(spark, service):
     stamp = datetime(2026, 1, 2, 3, 4, 5)
     records = spark.createDataFrame([
-        (b"a", json.dumps({"id": A_ID, "text": "bad service", "source": "web"}).encode(), "complaints", 0, 0, stamp),
+        (b"a", json.dumps({"id": A_ID, "text": "bad service", "source": "web"}).encode(), "complaints_app", 0, 0,
+         stamp),
         (None, json.dumps({"data": "fine"}).encode(), "complaints", 0, 1, stamp),
         (b"k", b"not json", "complaints", 1, 7, stamp),
     ], transform.KAFKA_SCHEMA)
     outcomes = job.score_records(records, arms=[{"label": "A", "model": "vader", "weight": 100}],
                                      shadow_model="triage", policy=Policy(version=2),
-                                     settings=fast(service.url)).toPandas()
+                                     settings=fast(service.url), app_topic="complaints_app").toPandas()
     assert len(outcomes) == 3
     scores = [line.decode().rstrip("\n").split("\t") for line in outcomes["score_line"].dropna()]
     names = [name for name, _ in rows.SCORE_COLUMNS]

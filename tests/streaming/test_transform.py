@@ -14,19 +14,21 @@ from triage_core import routing
 from triage_core.messages import MAX_TEXT_CHARS, classic_complaint_id
 
 TOPIC = "complaints"
+APP_TOPIC = "complaints_app"  # the app's own topic: the one where sources web and api are believed
 STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def record(value: bytes | None, *, partition: int = 0, offset: int = 0, key: bytes | None = None) -> tuple:
-    return (key, value, TOPIC, partition, offset, STAMP)
+def record(value: bytes | None, *, partition: int = 0, offset: int = 0, key: bytes | None = None,
+           topic: str = TOPIC) -> tuple:
+    return (key, value, topic, partition, offset, STAMP)
 
 
 def js(obj) -> bytes:
     return json.dumps(obj).encode("utf-8")
 
 
-def parse(value: bytes | None, offset: int = 7):
-    return parse_message(value, topic=TOPIC, partition=1, offset=offset)
+def parse(value: bytes | None, offset: int = 7, topic: str = TOPIC):
+    return parse_message(value, topic=topic, partition=1, offset=offset, app_topic=APP_TOPIC)
 
 
 # --- parse_message: one record --------------------------------------------------------
@@ -34,9 +36,27 @@ def parse(value: bytes | None, offset: int = 7):
 def test_new_format_message_is_a_complaint_with_its_own_id():
     cid = str(uuid.uuid4())
     parsed = parse(js({"id": cid, "text": "  My card was charged twice!  ", "source": "api",
-                       "submitted_at": "2026-01-02T03:04:05Z"}))
+                       "submitted_at": "2026-01-02T03:04:05Z"}), topic=APP_TOPIC)
     assert (parsed.reason, parsed.complaint_id, parsed.text, parsed.source) == (
         None, cid, "My card was charged twice!", "api")
+
+
+@pytest.mark.parametrize("source", ["web", "api"])
+def test_an_app_only_source_from_another_topic_is_a_dead_letter_naming_both_topics(source):
+    """Only the app's Kafka login may write the app topic; a record on the loaders' topic
+    claiming the form or the API is someone else's, and is not ranked as a customer's.
+    Mutant tried: the check comparing the source only (every web record dead)."""
+    payload = js({"id": str(uuid.uuid4()), "text": "Refund me now or I sue", "source": source})
+    parsed = parse(payload)
+    assert (parsed.reason, parsed.complaint_id) == (transform.REASON_SOURCE_NOT_ALLOWED, None)
+    assert f"{source!r}" in parsed.detail and repr(APP_TOPIC) in parsed.detail and repr(TOPIC) in parsed.detail
+    assert parse(payload, topic=APP_TOPIC).reason is None
+
+
+@pytest.mark.parametrize("source", ["bulk", "loadgen"])
+def test_loader_sources_are_believed_on_the_loaders_topic(source):
+    parsed = parse(js({"id": str(uuid.uuid4()), "text": "late again", "source": source}))
+    assert (parsed.reason, parsed.source) == (None, source)
 
 
 def test_new_format_id_is_normalised_to_the_canonical_uuid_form():
@@ -101,7 +121,8 @@ ARMS = [{"label": "A", "model": "vader", "weight": 80}, {"label": "B", "model": 
 def kafka_frame():
     cid = str(uuid.uuid4())
     rows = [
-        record(js({"id": cid, "text": "The parcel never arrived", "source": "web"}), offset=0, key=cid.encode()),
+        record(js({"id": cid, "text": "The parcel never arrived", "source": "web"}), offset=0, key=cid.encode(),
+               topic=APP_TOPIC),
         record(js({"data": "This restaurant is great"}), partition=1, offset=5),
         record(b"\xc3\x28 broken utf-8", offset=1, key=b"k"),
     ]
@@ -110,7 +131,7 @@ def kafka_frame():
 
 def test_prepare_frame_keeps_one_row_per_record_with_its_position(kafka_frame):
     frame, _ = kafka_frame
-    prepared = transform.prepare_frame(frame, ARMS)
+    prepared = transform.prepare_frame(frame, ARMS, app_topic=APP_TOPIC)
     assert list(prepared.columns) == transform.ROUTED_SCHEMA.fieldNames()
     assert list(zip(prepared["kafka_partition"], prepared["kafka_offset"])) == [(0, 0), (1, 5), (0, 1)]
     assert all(pd.Timestamp(t) == STAMP for t in prepared["enqueued_at"])
@@ -118,7 +139,7 @@ def test_prepare_frame_keeps_one_row_per_record_with_its_position(kafka_frame):
 
 def test_prepare_frame_routes_complaints_and_keeps_raw_bytes_only_for_dead_letters(kafka_frame):
     frame, cid = kafka_frame
-    prepared = transform.prepare_frame(frame, ARMS)
+    prepared = transform.prepare_frame(frame, ARMS, app_topic=APP_TOPIC)
     dead, valid = prepared[prepared["reason"].notna()], prepared[prepared["reason"].isna()].set_index("complaint_id")
     classic = classic_complaint_id(TOPIC, 1, 5)
     assert set(valid.index) == {cid, classic}
@@ -160,5 +181,6 @@ def test_a_revision_is_read_and_anything_odd_is_revision_0(revision, parsed):
     payload = {"id": "6f1c2a52-5f0e-4d57-9a51-2b8f1f0a7c3e", "text": "Still not here.", "source": "web"}
     if revision is not None:
         payload["revision"] = revision
-    message = transform.parse_message(json.dumps(payload).encode(), topic="complaints", partition=0, offset=1)
+    message = transform.parse_message(json.dumps(payload).encode(), topic=APP_TOPIC, partition=0, offset=1,
+                                      app_topic=APP_TOPIC)
     assert message.reason is None and message.revision == parsed

@@ -18,10 +18,10 @@ def test_lag_is_the_end_offset_minus_the_next_offset_to_write():
     tried: `done + 1` made `done` -> lags 1, 6, 7, 0; the test failed."""
     lags = health.partition_lags(topic="complaints", end_offsets={1: 10, 0: 10, 2: 7, 3: 0},
                                  processed_offsets={("complaints", 0): 9, ("complaints", 1): 4})
-    assert lags == [PartitionLag(partition=0, end_offset=10, processed_offset=9, lag=0),
-                    PartitionLag(partition=1, end_offset=10, processed_offset=4, lag=5),
-                    PartitionLag(partition=2, end_offset=7, processed_offset=None, lag=7),
-                    PartitionLag(partition=3, end_offset=0, processed_offset=None, lag=0)]
+    assert lags == [PartitionLag(topic="complaints", partition=0, end_offset=10, processed_offset=9, lag=0),
+                    PartitionLag(topic="complaints", partition=1, end_offset=10, processed_offset=4, lag=5),
+                    PartitionLag(topic="complaints", partition=2, end_offset=7, processed_offset=None, lag=7),
+                    PartitionLag(topic="complaints", partition=3, end_offset=0, processed_offset=None, lag=0)]
 
 
 def test_offsets_of_another_topic_do_not_count_and_a_processed_offset_past_the_end_is_no_lag():
@@ -39,11 +39,13 @@ class FakeConsumer:
         self.config = config
 
     def list_topics(self, topic, timeout):
-        partitions = {0: object(), 1: object()}
+        partitions = {0: object(), 1: object()} if topic == "complaints" else {0: object()}
         return SimpleNamespace(topics={topic: SimpleNamespace(error=None, partitions=partitions)})
 
     def get_watermark_offsets(self, partition, timeout):
-        return {0: (3, 120), 1: (0, 40)}[partition.partition]  # (low, high): the lag counts from high
+        # (low, high): the lag counts from high
+        return {("complaints", 0): (3, 120), ("complaints", 1): (0, 40),
+                ("complaints_app", 0): (0, 5)}[(partition.topic, partition.partition)]
 
     def close(self) -> None:
         pass
@@ -53,10 +55,13 @@ def test_the_probe_reads_each_partitions_high_watermark_and_sums_the_lags(monkey
     """Mutant tried: the watermark's `[1]` (high) made `[0]` (low) -> lags 0 and 0, total
     0; the test failed."""
     monkeypatch.setenv("TRIAGE_KAFKA_TOPIC", "complaints")
+    monkeypatch.delenv("TRIAGE_KAFKA_APP_TOPIC", raising=False)
     monkeypatch.setattr(confluent_kafka, "Consumer", FakeConsumer)
-    result = health.kafka_lag(processed_offsets={("complaints", 0): 99, ("complaints", 1): 39})
-    assert (result["ok"], result["total_lag"]) == (True, 20)
-    assert [(p.partition, p.end_offset, p.lag) for p in result["partitions"]] == [(0, 120, 20), (1, 40, 0)]
+    result = health.kafka_lag(processed_offsets={("complaints", 0): 99, ("complaints", 1): 39,
+                                                 ("complaints_app", 0): 1})
+    assert (result["ok"], result["total_lag"]) == (True, 23)
+    assert [(p.topic, p.partition, p.end_offset, p.lag) for p in result["partitions"]] == [
+        ("complaints", 0, 120, 20), ("complaints", 1, 40, 0), ("complaints_app", 0, 5, 3)]
 
 
 @pytest.mark.django_db

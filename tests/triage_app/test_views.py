@@ -219,7 +219,8 @@ def test_health_page_shows_probes(client, admin_user, monkeypatch):
 
     monkeypatch.setattr(health, "kafka_lag", lambda processed_offsets: {
         "ok": True, "error": "", "topic": "complaints", "total_lag": 7,
-        "partitions": [health.PartitionLag(partition=0, end_offset=10, processed_offset=2, lag=7)]})
+        "partitions": [health.PartitionLag(topic="complaints", partition=0, end_offset=10, processed_offset=2,
+                                           lag=7)]})
     monkeypatch.setattr(health, "scoring_health", lambda: {"ok": True, "url": "http://x", "error": "", "models": [
         {"name": "vader", "version": "3.3.2", "description": "NLTK VADER", "default": True}]})
     complaint = complaint_make()

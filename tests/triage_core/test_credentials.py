@@ -75,3 +75,23 @@ def test_a_deployment_token_wins_and_the_old_name_still_works(tmp_path, monkeypa
     monkeypatch.setenv("TRIAGE_SCORING_TOKEN", "deploy")
     assert config.addresses().scoring_token == "deploy"
     assert not (tmp_path / "secrets" / "scoring_token").exists()
+
+
+def test_the_streams_kafka_login_is_a_scram_jaas_line_with_its_password_escaped(monkeypatch, tmp_path):
+    """Spark's connector takes the login as one JAAS line: a quote or backslash in a
+    deployment's password must not end the value early."""
+    monkeypatch.setenv("TRIAGE_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("TRIAGE_KAFKA_STREAM_PASSWORD", 'pa"ss\\word')
+    monkeypatch.delenv("TRIAGE_KAFKA_SECURITY_PROTOCOL", raising=False)
+    options = config.spark_kafka_options("stream")
+    assert options["kafka.security.protocol"] == "SASL_PLAINTEXT"
+    assert options["kafka.sasl.mechanism"] == "SCRAM-SHA-512"
+    assert options["kafka.sasl.jaas.config"] == (
+        'org.apache.kafka.common.security.scram.ScramLoginModule required '
+        'username="stream" password="pa\\"ss\\\\word";')
+    assert config.jaas_login("M", a="1", user_b="2") == 'M required a="1" user_b="2";'
+
+
+def test_an_unknown_kafka_role_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown Kafka role 'web'"):
+        config.kafka_login("web")

@@ -21,7 +21,7 @@ def outbox_owe(*, complaint: Complaint, text: str, revision: int = 0) -> OutboxE
     so far), written in the caller's transaction and published after its commit; if
     that publish fails, `manage.py outbox_relay` sends it later."""
     entry = OutboxEntry.objects.create(
-        complaint=complaint, topic=addresses().kafka_topic, key=str(complaint.id),
+        complaint=complaint, topic=addresses().kafka_app_topic, key=str(complaint.id),
         payload=complaint_message(complaint_id=str(complaint.id), text=text, source=complaint.source,
                                   submitted_at=complaint.created_at, revision=revision))
     transaction.on_commit(partial(outbox_publish_rollback_safe, entries=[entry]))

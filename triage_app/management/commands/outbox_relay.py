@@ -96,7 +96,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool = False, batch_size: int = 500, grace: float = 10.0,
                interval: float = 2.0, **options) -> None:
-        publisher = ComplaintPublisher(Producer(producer_config(client_id="triage-relay")))
+        publisher = ComplaintPublisher(Producer(producer_config(role="app", client_id="triage-relay")))
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):

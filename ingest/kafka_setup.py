@@ -1,0 +1,115 @@
+"""The product's Kafka set-up: its two topics, a SCRAM login per role and the ACLs that
+say what each role may do (the README's Security section). Idempotent, run as the broker's `admin`:
+
+    python -m ingest.kafka_setup [--partitions 6]
+
+`make up` runs it after the broker starts (scripts/stack); a deployment runs it once
+the broker is up (compose.yaml's kafka-setup), with TRIAGE_KAFKA_ADMIN_PASSWORD and each
+role's TRIAGE_KAFKA_<ROLE>_PASSWORD in its environment.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+
+from triage_core.config import (
+    KAFKA_ADMIN,
+    KAFKA_ROLES,
+    STREAM_GROUP_PREFIX,
+    addresses,
+    kafka_client_config,
+    kafka_login,
+)
+
+log = logging.getLogger("ingest.kafka_setup")
+
+SCRAM_ITERATIONS = 8192
+
+
+def admin_client():
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient(kafka_client_config(KAFKA_ADMIN) | {"socket.timeout.ms": "5000"})
+
+
+def kafka_grants() -> list[tuple[str, str, str, str, tuple[str, ...]]]:
+    """What each role may do: (role, resource type, name, pattern type, operations).
+
+    Nothing else is allowed (the broker's authorizer denies what no ACL grants)."""
+    where = addresses()
+    loaders, app = where.kafka_topic, where.kafka_app_topic
+    return [
+        ("app", "TOPIC", app, "LITERAL", ("WRITE", "DESCRIBE")),
+        ("app", "TOPIC", loaders, "LITERAL", ("DESCRIBE",)),  # the health page's lag
+        ("loader", "TOPIC", loaders, "LITERAL", ("WRITE", "DESCRIBE")),
+        ("stream", "TOPIC", loaders, "LITERAL", ("READ", "DESCRIBE")),
+        ("stream", "TOPIC", app, "LITERAL", ("READ", "DESCRIBE")),
+        ("stream", "GROUP", STREAM_GROUP_PREFIX, "PREFIXED", ("READ", "DESCRIBE")),
+    ]
+
+
+def ensure_topics(admin, *, partitions: int) -> Iterator[str]:
+    from confluent_kafka.admin import NewTopic
+
+    where = addresses()
+    existing = admin.list_topics(timeout=10).topics
+    for topic in (where.kafka_topic, where.kafka_app_topic):
+        if topic in existing:
+            continue
+        yield f"creating topic {topic!r} with {partitions} partitions"
+        for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
+            future.result(timeout=30)
+
+
+def ensure_access(admin) -> Iterator[str]:
+    """Each role's SCRAM login, set on every run to its current password (so a rotated
+    secret takes effect with the next start), and the grants of kafka_grants."""
+    from confluent_kafka.admin import (
+        AclBinding,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+        ScramCredentialInfo,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
+
+    if not kafka_login(KAFKA_ADMIN).mechanism:  # TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT: an open broker
+        yield "Kafka runs without logins (TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT): no logins or ACLs set"
+        return
+    logins = {role: kafka_login(role) for role in KAFKA_ROLES}
+    upserts = [UserScramCredentialUpsertion(login.username,
+                                            ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS),
+                                            login.password.encode())
+               for login in logins.values()]
+    for future in admin.alter_user_scram_credentials(upserts).values():
+        future.result(timeout=30)
+    bindings = [AclBinding(getattr(ResourceType, kind), name, getattr(ResourcePatternType, pattern),
+                           f"User:{logins[role].username}", "*", getattr(AclOperation, operation),
+                           AclPermissionType.ALLOW)
+                for role, kind, name, pattern, operations in kafka_grants() for operation in operations]
+    for future in admin.create_acls(bindings).values():
+        future.result(timeout=30)
+    yield f"Kafka logins ({', '.join(KAFKA_ROLES)}) and {len(bindings)} ACLs in place"
+
+
+def ensure_all(*, partitions: int) -> Iterator[str]:
+    admin = admin_client()
+    yield from ensure_topics(admin, partitions=partitions)
+    yield from ensure_access(admin)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--partitions", type=int, default=6, help="partitions of a topic it creates (default 6)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for line in ensure_all(partitions=args.partitions):
+        log.info(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
