@@ -183,6 +183,39 @@ class QueueView(APIView):
         return Response({"count": len(items), "results": items})
 
 
+SearchResults = inline_serializer("SearchResults", fields={
+    "count": serializers.IntegerField(help_text="complaints matching, on all pages"),
+    "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
+    "page_size": serializers.IntegerField(), "results": QueueItemOut(many=True)})
+
+
+class SearchView(APIView):
+    """GET /api/search/: full-text search over complaints and their notes, replies and
+    customer messages (English and Russian stemming), filtered, one page at a time."""
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="words to find (web-search syntax: \"a phrase\", -not, or)"),
+            OpenApiParameter("status", str, enum=[s.value for s in Complaint.Status]),
+            OpenApiParameter("category", str), OpenApiParameter("language", str),
+            OpenApiParameter("escalated", bool),
+            OpenApiParameter("since", str, description="YYYY-MM-DD, submitted on or after"),
+            OpenApiParameter("until", str, description="YYYY-MM-DD, submitted on or before"),
+            OpenApiParameter("page", int), OpenApiParameter("page_size", int,
+                                                            description=f"at most {selectors.SEARCH_PAGE_SIZE_MAX}"),
+        ],
+        responses={200: SearchResults},
+    )
+    def get(self, request: Request) -> Response:
+        filters = selectors.search_filters_from(request.query_params)
+        page, size = selectors.search_paging_from(request.query_params)
+        found = selectors.search_page(filters, page=page, page_size=size)
+        return Response({"count": found["count"], "page": found["page"], "pages": found["pages"],
+                         "page_size": found["page_size"],
+                         "results": selectors.queue_items(complaints=found.pop("complaints"))})
+
+
 class StaffComplaintView(APIView):
     permission_classes = [IsAdminUser]
 

@@ -35,6 +35,11 @@ PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id 
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
 QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."
+SEARCH_TOO_LONG = gettext_noop("Keep this to at most {limit} characters.")
+SEARCH_DATE_INVALID = gettext_noop("{value!r} is not a date; write it as YYYY-MM-DD.")
+SEARCH_DATES_REVERSED = gettext_noop("The end date is before the start date.")
+SEARCH_ESCALATED_INVALID = gettext_noop("Escalated is true or false, not {value!r}.")
+SEARCH_PAGE_INVALID = gettext_noop("Page and page size are whole numbers from 1.")
 
 CLAIMED_BY_OTHER = gettext_noop("{name} has already claimed this complaint.")
 NOT_YOUR_CLAIM = gettext_noop("Only the person who claimed this complaint can release it.")

@@ -63,7 +63,8 @@ class UnstorablePathMiddleware:
 
 
 # Every path that shows a complaint, a customer's address or staff data.
-PRIVATE_PREFIXES = ("/track/", "/api/complaints/", "/api/queue/", "/api/staff/", "/staff/", "/manage/", "/admin/")
+PRIVATE_PREFIXES = ("/track/", "/api/complaints/", "/api/queue/", "/api/search/", "/api/staff/", "/staff/", "/manage/",
+                    "/admin/")
 
 
 class PrivatePagesMiddleware:

@@ -203,6 +203,27 @@ def staff_queue_page(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+def search_view(request: HttpRequest) -> HttpResponse:
+    """Staff search (selectors.search): the form, one page of results, the pages around."""
+    problems: dict[str, list[str]] = {}
+    found = None
+    try:
+        filters = selectors.search_filters_from(request.GET)
+        page, size = selectors.search_paging_from(request.GET)
+    except InvalidInput as exc:
+        problems = {field: [gettext(message) for message in messages_] for field, messages_ in exc.errors.items()}
+    else:
+        found = selectors.search_page(filters, page=page, page_size=size)
+        found["items"] = selectors.queue_items(complaints=found.pop("complaints"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "triage_app/search.html", {
+        "found": found, "problems": problems, "params": request.GET, "query": query.urlencode(),
+        "filters": selectors.queue_filter_choices(), "statuses": Complaint.Status.choices,
+    }, status=400 if problems else 200)
+
+
+@staff_required
 def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
     detail = selectors.complaint_detail(complaint_id=complaint_id)
     if detail is None:

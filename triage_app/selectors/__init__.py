@@ -6,7 +6,8 @@ per subject:
 - complaints: one complaint for its customer and for staff;
 - queue: the staff queue;
 - ab: the A/B results; health: the pipeline as the database sees it;
-- mail: what customers were sent.
+- mail: what customers were sent;
+- search: staff search over complaints, notes and replies (full text, filters, pages).
 
 Callers import this package (`selectors.complaint_queue(...)`); it names what the modules offer.
 """
@@ -29,10 +30,21 @@ from triage_app.selectors.queue import (
     queue_items,
     queue_items_by_ids,
 )
+from triage_app.selectors.search import (
+    SEARCH_PAGE_SIZE,
+    SEARCH_PAGE_SIZE_MAX,
+    SearchFilters,
+    complaint_search,
+    search_filters_from,
+    search_page,
+    search_paging_from,
+)
 from triage_app.selectors.users import user_is_staff, user_is_triage_admin
 
 __all__ = [
-    "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "ab_results", "complaint_detail",
+    "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "SEARCH_PAGE_SIZE", "SEARCH_PAGE_SIZE_MAX",
+    "SearchFilters", "ab_results", "complaint_detail", "complaint_search", "search_filters_from", "search_page",
+    "search_paging_from",
     "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",
     "complaint_timeline", "experiment_current", "mail_outbox_summary", "maildir_message", "maildir_recent",
     "pipeline_db_health", "policy_as_core", "policy_current", "queue_filter_choices", "queue_item",
