@@ -23,7 +23,7 @@ def test_compose_file_is_valid_and_names_every_service():
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())
     assert {"kafka", "postgres", "redis", "scoring", "web", "relay", "listener", "mailer", "inbound",
-            "stream"} <= services
+            "stream", "sla", "kafka-setup"} <= services
 
 
 def test_compose_publishes_the_web_port_on_loopback_only():
@@ -64,5 +64,5 @@ def test_compose_gives_each_kafka_role_its_password_only():
     assert passwords("web") == passwords("relay") == {"TRIAGE_KAFKA_APP_PASSWORD"}
     assert passwords("stream") == {"TRIAGE_KAFKA_STREAM_PASSWORD"}
     assert passwords("kafka-setup") == {f"TRIAGE_KAFKA_{r}_PASSWORD" for r in ("ADMIN", "APP", "LOADER", "STREAM")}
-    assert all(not passwords(name) for name in ("scoring", "listener", "mailer", "inbound", "migrate"))
+    assert all(not passwords(name) for name in ("scoring", "listener", "mailer", "inbound", "migrate", "sla"))
     assert "SASL_PLAINTEXT" in services["kafka"]["environment"]["KAFKA_LISTENERS"]

@@ -35,6 +35,14 @@ PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id 
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
 QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."
+SLA_TARGETS_INVALID = gettext_noop("Give at least one target: a band, a category (or any), first reply and "
+                                    "resolution times.")
+SLA_TARGET_ROW_INVALID = gettext_noop("Target row {row}: the band is one of {bands}; the category empty or one of "
+                                      "{categories}; first reply and resolution whole minutes from 1, the first "
+                                      "reply no later than the resolution.")
+SLA_TARGET_DUPLICATE = gettext_noop("Target row {row} repeats a band and category given above.")
+SLA_HOURS_INVALID = gettext_noop("Business hours: a start hour before the end hour (0 to 24), at least one weekday "
+                                  "(0 = Monday to 6), a known time zone and country code, or none.")
 SEARCH_TOO_LONG = gettext_noop("Keep this to at most {limit} characters.")
 SEARCH_DATE_INVALID = gettext_noop("{value!r} is not a date; write it as YYYY-MM-DD.")
 SEARCH_DATES_REVERSED = gettext_noop("The end date is before the start date.")

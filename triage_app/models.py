@@ -52,6 +52,16 @@ class Complaint(models.Model):
     mail_opt_out = models.BooleanField(default=False, db_default=False)
     # A customer's reply to a complaint resolved too long ago opens a new one that follows it.
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    # Service levels (triage_core.sla), kept by the SLA worker (manage.py sla_worker):
+    # the first staff reply, the due times under the current SLA policy, the state of the
+    # clocks and the queue's sort key. Null until the worker has seen the complaint.
+    first_reply_at = models.DateTimeField(null=True, blank=True)
+    first_reply_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    sla_state = models.CharField(max_length=16, null=True, blank=True)
+    sla_reason = models.CharField(max_length=120, blank=True, default="", db_default="")
+    queue_rank = models.FloatField(null=True, blank=True)
+    sla_version = models.IntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "triage_complaint"
@@ -74,6 +84,7 @@ class ComplaintEvent(models.Model):
         REOPENED = "reopened", _("Reopened by the customer")
         RESOLVED = "resolved", _("Resolved")
         REEVALUATED = "reevaluated", _("Re-evaluated")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -289,6 +300,34 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"policy v{self.version}"
+
+
+class ServiceLevelPolicy(models.Model):
+    """Append-only, like the escalation policy: the targets for first reply and
+    resolution per band and category, how ageing lifts a waiting complaint, and optional
+    business hours (triage_core.sla). The current one has the highest version."""
+
+    version = models.IntegerField(unique=True)
+    # [{"band", "category" (null: any), "first_reply_minutes", "resolution_minutes"}]
+    targets = models.JSONField()
+    high_at = models.FloatField()
+    at_risk_fraction = models.FloatField()
+    ageing_per_hour = models.FloatField()
+    ageing_cap = models.FloatField()
+    # null: calendar time; else {"start_hour", "end_hour", "weekdays", "country", "timezone"}
+    business_hours = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "triage_sla_policy"
+        ordering = ["-version"]
+        verbose_name = "service level policy"
+        verbose_name_plural = "service level policies"
+
+    def __str__(self) -> str:
+        return f"SLA policy v{self.version}"
 
 
 class Experiment(models.Model):

@@ -12,6 +12,8 @@ from rest_framework import serializers
 
 from triage_app.models import Complaint, Score
 from triage_core.priority import Policy, escalation_reasons, needs_person
+from triage_core.sla import STATES as SLA_STATES
+from triage_core.sla import effective_rank
 
 
 def user_display_name(user: User | None) -> str:
@@ -74,6 +76,19 @@ class QueueScoreOut(serializers.Serializer):
         }
 
 
+class QueueSlaOut(serializers.Serializer):
+    state = serializers.ChoiceField(choices=list(SLA_STATES), allow_null=True,
+                                    help_text="null until the SLA worker has seen it")
+    reason = serializers.CharField(allow_null=True, help_text='"SLA breached: ..." when breached')
+    first_reply_due = serializers.DateTimeField(allow_null=True)
+    resolution_due = serializers.DateTimeField(allow_null=True)
+    first_reply_at = serializers.DateTimeField(allow_null=True)
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 class QueueItemOut(serializers.Serializer):
     id = serializers.UUIDField()
     text = serializers.CharField()
@@ -83,10 +98,17 @@ class QueueItemOut(serializers.Serializer):
     claimed_by = serializers.CharField(allow_null=True, help_text="display name of the staff member holding it")
     claimed_by_id = serializers.IntegerField(allow_null=True, help_text="user id of the staff member holding it")
     score = QueueScoreOut(allow_null=True)
+    rank = serializers.FloatField(allow_null=True, help_text="the queue's sort key, highest first (triage_core.sla)")
+    sla = QueueSlaOut()
 
     def to_representation(self, complaint: Complaint) -> dict:
         score: Score | None = getattr(complaint, "score", None)
         return {
+            "rank": None if score is None else effective_rank(queue_rank=complaint.queue_rank,
+                                                              priority=score.priority, escalated=score.escalated),
+            "sla": {"state": complaint.sla_state, "reason": complaint.sla_reason or None,
+                    "first_reply_due": _iso(complaint.first_reply_due),
+                    "resolution_due": _iso(complaint.resolution_due), "first_reply_at": _iso(complaint.first_reply_at)},
             "id": str(complaint.id),
             "text": complaint.text,
             "status": complaint.status,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/mail/", views.mail_page, name="staff-mail"),
     path("staff/mail/<str:key>/", views.mail_message_page, name="staff-mail-message"),
     path("manage/policy/", views.policy_page, name="manage-policy"),
+    path("manage/sla/", views.sla_page, name="manage-sla"),
     path("manage/experiment/", views.experiment_page, name="manage-experiment"),
     path("manage/ab/", views.ab_results_page, name="manage-ab"),
     path("manage/health/", views.health_page, name="manage-health"),

@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from triage_app import errors, health, selectors, services
 from triage_app.api import submission_retry_after
 from triage_app.errors import ActionRefused, InvalidInput
-from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment
+from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment, ServiceLevelPolicy
 from triage_app.serializers import user_display_name
 from triage_app.validation import complaint_input_validate
 from triage_core.messages import MAX_TEXT_CHARS, MIN_TEXT_CHARS
-from triage_core.priority import POLICY_RANGES, SIGNALS
+from triage_core.priority import CATEGORY_WEIGHTS, POLICY_RANGES, SIGNALS
+from triage_core.sla import BANDS, SLA_RANGES
 
 MAX_ARMS = 4
 POLICY_LABELS = {
@@ -190,6 +191,10 @@ def queue_strings() -> dict:
         "load_unreachable": gettext("Could not load the queue (the server is unreachable)."),
         "load_failed": gettext("Could not load the queue (%(status)s)."),
         "statuses": {value: str(label) for value, label in Complaint.Status.choices},
+        "first_reply_due": gettext("first reply due in %(time)s"),
+        "resolution_due": gettext("resolution due in %(time)s"),
+        "sla_at_risk": gettext("SLA at risk"), "sla_breached": gettext("SLA breached"),
+        "min": gettext("min"), "h": gettext("h"), "d": gettext("d"),
     }
 
 
@@ -294,6 +299,82 @@ def policy_page(request: HttpRequest) -> HttpResponse:
         "versions": EscalationPolicy.objects.select_related("created_by")[:20],
         "audit": AuditLog.objects.filter(entity="escalation_policy").select_related("actor")[:20],
     }, status=400 if problems else 200)
+
+
+SLA_TARGET_ROWS_EXTRA = 3  # empty rows under the current targets, to add some
+
+
+def _sla_targets_from_post(post) -> list[dict]:
+    """The SLA form's target rows; a row left empty is dropped. Hours, as people think of
+    them, become the policy's minutes."""
+    rows = []
+    for i in range(int(post.get("target-count", 0) or 0)):
+        band, category = post.get(f"target-{i}-band", "").strip(), post.get(f"target-{i}-category", "").strip()
+        first, resolution = post.get(f"target-{i}-first", "").strip(), post.get(f"target-{i}-resolution", "").strip()
+        if not (band or first or resolution):
+            continue
+
+        def minutes(hours: str) -> object:
+            try:
+                return round(float(hours) * 60)
+            except ValueError:
+                return hours
+        rows.append({"band": band, "category": category or None, "first_reply_minutes": minutes(first),
+                     "resolution_minutes": minutes(resolution)})
+    return rows
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def sla_page(request: HttpRequest) -> HttpResponse:
+    """The service levels (triage_core.sla): targets per band and category, ageing, business
+    hours. Saving makes a new version, audited, and re-evaluates every open complaint."""
+    current = services.sla_policy_current()
+    values = services.sla_policy_values(current) or {}
+    problems: dict = {}
+    if request.method == "POST":
+        post = request.POST
+        values = {field: post.get(field, "") for field in SLA_RANGES}
+        values["targets"] = _sla_targets_from_post(post)
+        values["business_hours"] = None if not post.get("business_hours") else {
+            "start_hour": post.get("start_hour", ""), "end_hour": post.get("end_hour", ""),
+            "weekdays": post.getlist("weekdays"), "country": post.get("country", ""),
+            "timezone": post.get("timezone", "")}
+        try:
+            policy = services.sla_policy_create(by=services.acting_user(request.user), values=values)
+        except InvalidInput as exc:
+            problems = exc.errors
+        else:
+            messages.success(request, gettext("Saved as SLA policy version %(version)s; open complaints re-evaluated.")
+                             % {"version": policy.version})
+            return redirect("manage-sla")
+    targets = [{"band": t.get("band"), "category": t.get("category") or "",
+                "first": _hours(t.get("first_reply_minutes")), "resolution": _hours(t.get("resolution_minutes"))}
+               for t in values.get("targets") or []]
+    targets += [{"band": "", "category": "", "first": "", "resolution": ""}] * SLA_TARGET_ROWS_EXTRA
+    hours = values.get("business_hours") or {}
+    return render(request, "triage_app/sla.html", {
+        "current": current, "values": values, "errors": problems, "targets": targets,
+        "bands": BANDS, "categories": list(CATEGORY_WEIGHTS), "hours": hours,
+        "weekdays": [(n, name, str(n) in [str(d) for d in hours.get("weekdays", [0, 1, 2, 3, 4])])
+                     for n, name in enumerate([gettext("Mon"), gettext("Tue"), gettext("Wed"), gettext("Thu"),
+                                               gettext("Fri"), gettext("Sat"), gettext("Sun")])],
+        "fields": [(f, SLA_LABELS[f], SLA_RANGES[f]) for f in SLA_RANGES],
+        "versions": ServiceLevelPolicy.objects.select_related("created_by")[:20],
+        "audit": AuditLog.objects.filter(entity="sla_policy").select_related("actor")[:20],
+    }, status=400 if problems else 200)
+
+
+def _hours(minutes: object) -> object:
+    return round(minutes / 60, 2) if isinstance(minutes, (int, float)) else minutes
+
+
+SLA_LABELS = {
+    "high_at": gettext_lazy("Priority from which a complaint is in band \"high\""),
+    "at_risk_fraction": gettext_lazy("At risk once this share of the time has passed"),
+    "ageing_per_hour": gettext_lazy("Queue rank gained per hour of waiting"),
+    "ageing_cap": gettext_lazy("At most this much rank from waiting"),
+}
 
 
 def _arms_from_post(post) -> list[dict]:

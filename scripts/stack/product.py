@@ -1,5 +1,6 @@
 """The product's own processes: the scoring service, the web app, the outbox relay, the
-score listener, the SMTP endpoint and the mail relay, and the Spark streaming job."""
+score listener, the SMTP endpoint and the mail relay, the SLA worker, and the Spark
+streaming job."""
 from __future__ import annotations
 
 import subprocess
@@ -73,6 +74,9 @@ COMPONENTS = [
               lambda: read_pid("mail") is not None and port_open("127.0.0.1", SMTP_PORT), None, 30,
               f"smtp://127.0.0.1:{SMTP_PORT}"),
     Component("mailer", python_component("mailer", ["manage.py", "mail_relay"]), alive("mailer"), None, 20),
+    # Service levels: due times, SLA states and the queue's rank of every open complaint.
+    Component("sla", python_component("sla", ["manage.py", "sla_worker", "--interval",
+                                              str(env_int("TRIAGE_SLA_INTERVAL_S", 30))]), alive("sla"), None, 20),
     Component("stream", python_component("stream", ["-m", "streaming.job"],
                                          {"TRIAGE_STREAM_READY_FILE": str(RUN / "stream.ready")}),
               stream_healthy, None, 180, before_start=clear_stream_ready),

@@ -35,12 +35,36 @@
     return true;
   }
 
+  // The server's order (triage_core.sla): its rank, highest first, then most negative, then oldest.
   function compare(a, b) {
-    const sa = a.score, sb = b.score;
-    if (sa.escalated !== sb.escalated) return sa.escalated ? -1 : 1;
-    if (sa.priority !== sb.priority) return sb.priority - sa.priority;
-    if (sa.compound !== sb.compound) return sa.compound - sb.compound;
+    if (a.rank !== b.rank) return b.rank - a.rank;
+    if (a.score.compound !== b.score.compound) return a.score.compound - b.score.compound;
     return a.created_at < b.created_at ? -1 : 1;
+  }
+
+  function escalated(item) {
+    return item.score.escalated || (item.sla && item.sla.state === "breached");
+  }
+
+  function duration(ms) {
+    const minutes = Math.max(0, Math.round(ms / 60000));
+    if (minutes < 60) return minutes + " " + t.min;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48) return hours + " " + t.h + " " + (minutes % 60) + " " + t.min;
+    return Math.floor(hours / 24) + " " + t.d + " " + (hours % 24) + " " + t.h;
+  }
+
+  // The clock that matters now: the first reply until there is one, then the resolution.
+  function slaText(item) {
+    const s = item.sla;
+    if (!s || !s.state) return "";
+    if (s.state === "breached") return s.reason || t.sla_breached;
+    const due = !s.first_reply_at && s.first_reply_due ? s.first_reply_due : s.resolution_due;
+    const which = !s.first_reply_at && s.first_reply_due ? t.first_reply_due : t.resolution_due;
+    if (!due) return "";
+    const left = Date.parse(due) - Date.now();
+    const text = left > 0 ? which.replace("%(time)s", duration(left)) : t.sla_breached;
+    return s.state === "at_risk" ? t.sla_at_risk + ": " + text : text;
   }
 
   function whyText(score) {
@@ -72,9 +96,12 @@
   function renderItem(item) {
     const node = template.content.firstElementChild.cloneNode(true);
     node.dataset.id = item.id;
-    node.classList.toggle("is-escalated", item.score.escalated);
+    node.classList.toggle("is-escalated", escalated(item));
     node.querySelector(".priority").textContent = item.score.priority.toFixed(1);
-    node.querySelector(".escalated").hidden = !item.score.escalated;
+    node.querySelector(".escalated").hidden = !escalated(item);
+    const slaNode = node.querySelector(".sla");
+    slaNode.textContent = slaText(item);
+    slaNode.dataset.state = (item.sla && item.sla.state) || "";
     node.querySelector(".status").textContent = t.statuses[item.status] || item.status.replace("_", " ");
     node.querySelector(".text").textContent = item.text;
     node.querySelector(".why").textContent = whyText(item.score);
@@ -212,6 +239,14 @@
       act(selectedId, "release");
     }
   });
+
+  // The countdowns move on by themselves; the order changes when the SLA worker says so (a refresh).
+  setInterval(() => {
+    for (const node of list.children) {
+      const item = items.get(node.dataset.id);
+      if (item) node.querySelector(".sla").textContent = slaText(item);
+    }
+  }, 30000);
 
   connect();
 })();

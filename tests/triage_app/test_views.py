@@ -73,7 +73,8 @@ def test_staff_and_admin_pages_need_login(client, url):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-@pytest.mark.parametrize("url", ["/manage/policy/", "/manage/experiment/", "/manage/ab/", "/manage/health/"])
+@pytest.mark.parametrize("url", ["/manage/policy/", "/manage/sla/", "/manage/experiment/", "/manage/ab/",
+                                 "/manage/health/"])
 def test_admin_pages_refuse_plain_staff(client, staff_user, url):
     client.force_login(staff_user)
     assert client.get(url).status_code == 403

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, FloatField, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
 from triage_app.models import (
     Complaint,
@@ -12,13 +13,23 @@ from triage_app.models import (
 from triage_app.selectors.admin_settings import policy_as_core, policy_current
 from triage_app.serializers import QueueItemOut
 from triage_core.priority import Policy
+from triage_core.sla import ESCALATED_BONUS
 
 QUEUE_LIMIT = 500
 
 
+def queue_order_rank():
+    """triage_core.sla.effective_rank in SQL: GREATEST(the SLA worker's rank, the fresh
+    score's priority + the escalation bonus)."""
+    fresh = F("score__priority") + Case(When(score__escalated=True, then=Value(ESCALATED_BONUS)),
+                                        default=Value(0.0), output_field=FloatField())
+    return Greatest(Coalesce(F("queue_rank"), Value(0.0)), fresh, output_field=FloatField())
+
+
 def complaint_queue(*, status: str | None = None, category: str | None = None, model: str | None = None,
                     include_resolved: bool = False, limit: int = QUEUE_LIMIT) -> QuerySet[Complaint]:
-    """Scored complaints, escalated first, then highest priority, then most negative."""
+    """Scored complaints by their queue rank (triage_core.sla: escalated and SLA-breached
+    first, then priority lifted by waiting time and SLA risk), then most negative."""
     complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by")
     if status:
         complaints = complaints.filter(status=status)
@@ -28,7 +39,8 @@ def complaint_queue(*, status: str | None = None, category: str | None = None, m
         complaints = complaints.filter(score__category=category)
     if model:
         complaints = complaints.filter(score__model_name=model)
-    return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
+    return (complaints.annotate(rank=queue_order_rank())
+            .order_by("-rank", "score__compound", "created_at")[:limit])
 
 
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:

@@ -5,7 +5,8 @@ mail the customer is owed.
 - complaints: submission and the staff actions on a complaint;
 - customers: what the customer does afterwards (answers, ratings, unsubscribing);
 - outbox: the Kafka outbox;
-- policy, experiments: the admin's versioned settings, audited (audit).
+- policy, experiments, sla: the admin's versioned settings, audited (audit); sla also
+  keeps every open complaint's service-level clocks and queue rank (sla_pass).
 
 Callers import this package (`services.complaint_submit(...)`); it names what the
 modules offer.
@@ -43,9 +44,19 @@ from triage_app.services.policy import (
     policy_values,
     scores_reevaluate_stale,
 )
+from triage_app.services.sla import (
+    SlaPassResult,
+    sla_pass,
+    sla_policy_as_core,
+    sla_policy_create,
+    sla_policy_current,
+    sla_policy_validate,
+    sla_policy_values,
+)
 
 __all__ = [
-    "acting_user",
+    "acting_user", "SlaPassResult", "sla_pass", "sla_policy_as_core", "sla_policy_create", "sla_policy_current",
+    "sla_policy_validate", "sla_policy_values",
     "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
     "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
     "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",

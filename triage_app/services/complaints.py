@@ -156,6 +156,9 @@ def complaint_reply_add(*, complaint_id: uuid.UUID, by: User, body: object) -> C
         if complaint.status == Complaint.Status.AWAITING_STAFF:  # answered: back to the customer
             complaint.status = Complaint.Status.IN_REVIEW
             update.append("status")
+        if complaint.first_reply_at is None:  # stops the first-reply clock (triage_core.sla)
+            complaint.first_reply_at = complaint.updated_at
+            update.append("first_reply_at")
         complaint.save(update_fields=update)
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
                                               body=body, public=True, actor=by)

@@ -1,0 +1,147 @@
+"""Service levels in the app (triage_app/services/sla.py, the SLA worker, the queue's
+order, /manage/sla/) on real PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.triage_app.factories import complaint_make, score_make
+from triage_app import selectors, services
+from triage_app.errors import InvalidInput
+from triage_app.models import AuditLog, Complaint, ComplaintEvent, ServiceLevelPolicy
+from triage_core import sla
+
+pytestmark = pytest.mark.django_db
+
+
+def aged(complaint: Complaint, hours: float) -> Complaint:
+    Complaint.objects.filter(id=complaint.id).update(created_at=timezone.now() - dt.timedelta(hours=hours))
+    complaint.refresh_from_db()
+    return complaint
+
+
+def test_the_migration_seeds_the_default_policy():
+    policy = services.sla_policy_as_core(services.sla_policy_current())
+    assert policy.version == 1 and policy.targets == sla.DEFAULT_TARGETS
+
+
+def test_a_pass_sets_due_times_state_and_rank_of_open_scored_complaints_only():
+    open_one = aged(complaint_make(text="Waiting for my refund."), hours=2)
+    score_make(complaint=open_one, priority=20, escalated=False)
+    done = complaint_make(text="Sorted, thanks.", status="resolved")
+    score_make(complaint=done, mark_analysed=False)
+    unscored = complaint_make(text="Not scored yet.")
+    result = services.sla_pass()
+    assert (result.evaluated, result.changed) == (1, 1)
+    open_one.refresh_from_db()
+    assert open_one.first_reply_due == open_one.created_at + dt.timedelta(hours=24)  # band normal
+    assert open_one.resolution_due == open_one.created_at + dt.timedelta(days=7)
+    assert open_one.sla_state == sla.OK and open_one.sla_version == 1
+    assert open_one.queue_rank == pytest.approx(22.0, abs=0.01)  # priority 20 + 2 hours of waiting
+    for untouched in (done, unscored):
+        untouched.refresh_from_db()
+        assert untouched.sla_state is None and untouched.queue_rank is None
+    assert services.sla_pass().changed <= 1  # only the waiting time moves the rank
+
+
+def test_a_breach_escalates_in_the_queue_with_its_reason_and_one_timeline_event():
+    """An unanswered urgent complaint past its hour; a fresher, higher one stays below it.
+    Mutant tried: queue_rank's breach bonus removed -> the fresh 60 ranked first."""
+    late = aged(complaint_make(text="Still no answer after two hours."), hours=25)
+    score_make(complaint=late, priority=5, escalated=False)  # normal band: first reply due after 24 h
+    fresh = complaint_make(text="Just broke.")
+    score_make(complaint=fresh, priority=60, escalated=False)
+    services.sla_pass()
+    services.sla_pass()
+    late.refresh_from_db()
+    assert late.sla_state == sla.BREACHED and late.sla_reason.startswith("SLA breached: first reply was due")
+    assert list(late.events.filter(kind=ComplaintEvent.Kind.SLA_BREACHED).values_list("body", flat=True)) == [
+        late.sla_reason]
+    items = selectors.queue_items(complaints=selectors.complaint_queue())
+    assert [i["text"] for i in items] == ["Still no answer after two hours.", "Just broke."]
+    assert items[0]["sla"]["state"] == "breached" and items[0]["sla"]["reason"] == late.sla_reason
+    assert items[0]["rank"] > items[1]["rank"]
+
+
+def test_a_fresh_escalation_is_on_top_before_any_sla_pass():
+    """The stream's new escalation must not wait for the worker (staff see it in < 2 s)."""
+    waiting = aged(complaint_make(text="Old and ageing."), hours=3)
+    score_make(complaint=waiting, priority=50)
+    services.sla_pass()
+    new = complaint_make(text="I will sue you.")
+    score_make(complaint=new, priority=40, escalated=True)
+    assert [c.text for c in selectors.complaint_queue()] == ["I will sue you.", "Old and ageing."]
+
+
+def test_the_first_reply_stops_the_first_clock(staff_user):
+    complaint = aged(complaint_make(text="Where is my parcel?"), hours=23)
+    score_make(complaint=complaint, priority=10)
+    services.sla_pass()
+    complaint.refresh_from_db()
+    assert complaint.sla_state == sla.AT_RISK
+    services.complaint_reply_add(complaint_id=complaint.id, by=staff_user, body="On its way, sorry.")
+    services.sla_pass()
+    complaint.refresh_from_db()
+    assert complaint.first_reply_at is not None and complaint.sla_state == sla.OK
+
+
+def test_a_new_policy_is_validated_audited_and_applied_at_once(admin_user):
+    complaint = aged(complaint_make(text="Charged twice."), hours=2)
+    score_make(complaint=complaint, priority=20, category="billing")
+    with pytest.raises(InvalidInput) as caught:
+        services.sla_policy_create(by=admin_user, values={"targets": [
+            {"band": "someday", "first_reply_minutes": 10, "resolution_minutes": 20},
+            {"band": "high", "first_reply_minutes": 60, "resolution_minutes": 30},
+            {"band": "normal", "first_reply_minutes": 60, "resolution_minutes": 90},
+            {"band": "normal", "first_reply_minutes": 30, "resolution_minutes": 90},
+        ], "business_hours": {"start_hour": 18, "end_hour": 9}})
+    assert set(caught.value.errors) == {"targets", "business_hours"}
+    assert [m[:12] for m in caught.value.errors["targets"]] == ["Target row 1", "Target row 2", "Target row 4"]
+    policy = services.sla_policy_create(by=admin_user, values={"targets": [
+        {"band": "normal", "category": "billing", "first_reply_minutes": 60, "resolution_minutes": 600},
+        {"band": "normal", "category": None, "first_reply_minutes": 600, "resolution_minutes": 6000}]})
+    assert policy.version == 2 and policy.high_at == 40.0  # fields left out keep their values
+    complaint.refresh_from_db()
+    assert (complaint.sla_version, complaint.sla_state) == (2, sla.BREACHED)  # billing: 1 hour
+    entry = AuditLog.objects.get(entity="sla_policy")
+    assert (entry.actor, entry.old["version"], entry.new["version"]) == (admin_user, 1, 2)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the command closes stale connections
+def test_the_worker_command_runs_one_pass(capsys):
+    score_make(complaint=aged(complaint_make(text="Hello?"), hours=1), priority=10)
+    call_command("sla_worker", "--once")
+    assert "1 open complaints evaluated, 1 updated, 0 newly breached" in capsys.readouterr().out
+
+
+def test_the_admin_page_saves_hours_as_minutes_and_names_errors(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get("/manage/sla/").status_code == 200
+    form = {"high_at": "50", "at_risk_fraction": "0.75", "ageing_per_hour": "2", "ageing_cap": "40",
+            "target-count": "2", "target-0-band": "urgent", "target-0-category": "", "target-0-first": "0.5",
+            "target-0-resolution": "8", "target-1-band": "", "target-1-first": "", "target-1-resolution": "",
+            "business_hours": "1", "start_hour": "9", "end_hour": "17", "weekdays": ["0", "1", "2", "3", "4"],
+            "country": "ru", "timezone": "Europe/Moscow"}
+    response = client.post("/manage/sla/", form)
+    assert response.status_code == 302
+    saved = ServiceLevelPolicy.objects.order_by("-version").first()
+    assert saved.targets == [{"band": "urgent", "category": None, "first_reply_minutes": 30,
+                              "resolution_minutes": 480}]
+    assert saved.business_hours == {"start_hour": 9, "end_hour": 17, "weekdays": [0, 1, 2, 3, 4], "country": "RU",
+                                    "timezone": "Europe/Moscow"}
+    bad = client.post("/manage/sla/", {**form, "timezone": "Mars/Olympus", "ageing_cap": "9999"})
+    body = bad.content.decode()
+    assert bad.status_code == 400 and "Business hours:" in body and "ageing cap must be between" in body
+
+
+def test_the_complaint_page_shows_the_clocks_and_the_breach(client, staff_user):
+    complaint = aged(complaint_make(text="Nobody has answered me."), hours=30)
+    score_make(complaint=complaint, priority=10)
+    services.sla_pass()
+    client.force_login(staff_user)
+    body = client.get(f"/staff/complaints/{complaint.id}/").content.decode()
+    assert 'id="complaint-sla" data-state="breached"' in body and "SLA breached: first reply was due" in body
+    assert "SLA breached" in [e.get_kind_display() for e in complaint.events.all()]

@@ -1,0 +1,49 @@
+"""SLA worker: keeps every open complaint's service-level clocks and queue rank current
+(triage_app.services.sla_pass, triage_core.sla).
+
+    python manage.py sla_worker                 # a pass every 30 s until SIGTERM/SIGINT
+    python manage.py sla_worker --once          # one pass, then exit
+    python manage.py sla_worker --interval 10
+
+Waiting time lifts a complaint in the queue and due times pass by themselves, so the
+worker re-evaluates on a clock, not on events; a new SLA policy is applied at once by
+the service that saves it. A database that is down costs a pass, not the worker.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from triage_app import services
+from triage_app.workers import relay_loop
+
+log = logging.getLogger("triage_app.sla")
+
+
+class Command(BaseCommand):
+    help = "Re-evaluate every open complaint's SLA clocks and queue rank, on a clock (triage_core.sla)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+        parser.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
+
+    def handle(self, *args, once: bool = False, interval: float = 30.0, **options) -> None:
+        stop = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+
+        def run_pass() -> tuple[int, bool]:
+            result = services.sla_pass()
+            if once:
+                self.stdout.write(f"{result.evaluated} open complaints evaluated, {result.changed} updated, "
+                                  f"{result.breached} newly breached, in {result.seconds:.1f} s")
+            return 0, False  # never a "full" pass: wait `interval` before the next
+
+        log.info("SLA worker: a pass every %.0f s", interval)
+        relay_loop(run_pass=run_pass, what="the database", once=once, batch_size=1, interval_s=interval, stop=stop,
+                   between_passes=close_old_connections)

@@ -1,0 +1,208 @@
+"""Service levels: the admin's SLA policy (validated, versioned, audited) and the pass
+that keeps every open complaint's due times, SLA state and queue rank current
+(triage_core.sla; run by manage.py sla_worker, and at once after a policy change)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from triage_app import errors, live
+from triage_app.errors import InvalidInput
+from triage_app.models import Complaint, ComplaintEvent, ServiceLevelPolicy
+from triage_app.services.audit import audit_record, latest_version_locked
+from triage_core import sla
+from triage_core.priority import CATEGORY_WEIGHTS
+
+log = logging.getLogger("triage_app.sla")
+
+SLA_FIELDS = (*sla.SLA_RANGES, "targets", "business_hours")
+
+
+def sla_policy_values(policy: ServiceLevelPolicy | None) -> dict | None:
+    if policy is None:
+        return None
+    return {"version": policy.version, **{f: getattr(policy, f) for f in SLA_FIELDS}}
+
+
+def sla_policy_current() -> ServiceLevelPolicy | None:
+    return ServiceLevelPolicy.objects.order_by("-version").first()
+
+
+def sla_policy_as_core(policy: ServiceLevelPolicy | None) -> sla.SlaPolicy:
+    if policy is None:
+        return sla.DEFAULT_SLA_POLICY
+    return sla.sla_policy_from_values(version=policy.version, values=sla_policy_values(policy) or {})
+
+
+def _number(values: Mapping[str, object], field: str, low: float, high: float,
+            problems: dict[str, list[str]]) -> float | None:
+    raw = values.get(field)
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+        if value != value or isinstance(raw, bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not low <= value <= high:
+        problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
+                                                                      high=high)]
+        return None
+    return value
+
+
+def _targets_validate(raw: object, problems: dict[str, list[str]]) -> list[dict]:
+    if not isinstance(raw, (list, tuple)):
+        problems["targets"] = [errors.SLA_TARGETS_INVALID]
+        return []
+    cleaned, seen = [], set()
+    for n, row in enumerate(raw, start=1):
+        if not isinstance(row, Mapping):
+            problems["targets"] = [errors.SLA_TARGETS_INVALID]
+            return []
+        band, category = row.get("band"), row.get("category") or None
+        try:
+            first, resolution = int(row.get("first_reply_minutes")), int(row.get("resolution_minutes"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            first = resolution = -1
+        if band not in sla.BANDS or (category is not None and category not in CATEGORY_WEIGHTS) \
+                or not 1 <= first <= sla.TARGET_MINUTES_MAX or not 1 <= resolution <= sla.TARGET_MINUTES_MAX \
+                or first > resolution:
+            problems.setdefault("targets", []).append(gettext(errors.SLA_TARGET_ROW_INVALID).format(
+                row=n, bands=", ".join(sla.BANDS), categories=", ".join(CATEGORY_WEIGHTS)))
+            continue
+        if (band, category) in seen:
+            problems.setdefault("targets", []).append(gettext(errors.SLA_TARGET_DUPLICATE).format(row=n))
+            continue
+        seen.add((band, category))
+        cleaned.append({"band": band, "category": category, "first_reply_minutes": first,
+                        "resolution_minutes": resolution})
+    return cleaned
+
+
+def _hours_validate(raw: object, problems: dict[str, list[str]]) -> dict | None:
+    if not raw:
+        return None
+    if not isinstance(raw, Mapping):
+        problems["business_hours"] = [errors.SLA_HOURS_INVALID]
+        return None
+    try:
+        hours = sla.BusinessHours(start_hour=int(raw.get("start_hour", 9)), end_hour=int(raw.get("end_hour", 18)),
+                                  weekdays=tuple(sorted({int(d) for d in raw.get("weekdays", (0, 1, 2, 3, 4))})),
+                                  country=(str(raw.get("country") or "").upper() or None),
+                                  timezone=str(raw.get("timezone") or "UTC"))
+        if not (0 <= hours.start_hour < hours.end_hour <= 24 and hours.weekdays
+                and all(0 <= d <= 6 for d in hours.weekdays)):
+            raise ValueError
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(hours.timezone)
+        if hours.country:
+            import holidays
+
+            holidays.country_holidays(hours.country)
+    except Exception:  # any of: not numbers, bad ranges, unknown zone or country
+        problems["business_hours"] = [errors.SLA_HOURS_INVALID]
+        return None
+    return {"start_hour": hours.start_hour, "end_hour": hours.end_hour, "weekdays": list(hours.weekdays),
+            "country": hours.country, "timezone": hours.timezone}
+
+
+def sla_policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
+    problems: dict[str, list[str]] = {}
+    cleaned: dict[str, object] = {field: _number(values, field, low, high, problems)
+                                  for field, (low, high) in sla.SLA_RANGES.items()}
+    cleaned["targets"] = _targets_validate(values.get("targets"), problems)
+    if not problems and not cleaned["targets"]:
+        problems["targets"] = [errors.SLA_TARGETS_INVALID]
+    cleaned["business_hours"] = _hours_validate(values.get("business_hours"), problems)
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned
+
+
+def sla_policy_create(*, by: User | None, values: Mapping[str, object]) -> ServiceLevelPolicy:
+    """A new SLA policy version; every open complaint's clocks are re-evaluated under it."""
+    with transaction.atomic():
+        current = latest_version_locked(ServiceLevelPolicy)
+        before = sla_policy_values(current) or {}
+        cleaned = sla_policy_validate(values={**{k: v for k, v in before.items() if k != "version"},
+                                              **{k: v for k, v in values.items() if k in SLA_FIELDS}})
+        policy = ServiceLevelPolicy.objects.create(version=(current.version if current else 0) + 1,
+                                                   created_by=by, **cleaned)
+        audit_record(actor=by, action="sla_policy.create", entity="sla_policy", old=sla_policy_values(current),
+                     new=sla_policy_values(policy))
+    sla_pass()
+    return policy
+
+
+@dataclass(frozen=True)
+class SlaPassResult:
+    evaluated: int
+    changed: int
+    breached: int  # complaints that breached in this pass
+    seconds: float
+
+
+def sla_pass(*, now: dt.datetime | None = None) -> SlaPassResult:
+    """Every open, scored complaint: due times, state and queue rank under the current SLA
+    policy, written where they changed (one COPY + UPDATE, as the policy re-rank does:
+    seconds for hundreds of thousands of rows). A complaint that breaches gets a timeline
+    event, and dashboards are told to refresh when any state moved."""
+    started = timezone.now()
+    now = now or started
+    current = sla_policy_current()
+    policy = sla_policy_as_core(current)
+    rows = (Complaint.objects.exclude(status=Complaint.Status.RESOLVED).filter(score__isnull=False)
+            .values_list("id", "created_at", "first_reply_at", "resolved_at", "score__priority", "score__escalated",
+                         "score__category", "first_reply_due", "resolution_due", "sla_state", "sla_reason",
+                         "queue_rank", "sla_version"))
+    changed, breached, evaluated, moved = [], [], 0, 0
+    for (cid, created, replied, resolved, priority, escalated, category, first_due, resolution_due, state,
+         reason, rank, version) in rows.iterator(chunk_size=10000):
+        evaluated += 1
+        result = sla.evaluate_sla(created_at=created, priority=priority, escalated=escalated, category=category,
+                                  first_reply_at=replied, resolved_at=resolved, now=now, policy=policy)
+        new_rank = sla.queue_rank(priority=priority, escalated=escalated, state=result.state,
+                                  waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy)
+        row = (cid, result.first_reply_due, result.resolution_due, result.state, result.reason or "", new_rank,
+               policy.version)
+        if row[1:] != (first_due, resolution_due, state, reason, rank, version):
+            changed.append(row)
+            moved += result.state != state
+            if result.state == sla.BREACHED and state != sla.BREACHED:
+                breached.append((cid, result.reason))
+    _write(changed, breached)
+    if moved:  # an item's SLA state, and so perhaps its place, changed: dashboards reload
+        transaction.on_commit(live.queue_push_refresh)
+    seconds = (timezone.now() - started).total_seconds()
+    if changed:
+        log.info("SLA pass: %d open complaints, %d updated, %d newly breached, %.1f s (SLA policy v%d)",
+                 evaluated, len(changed), len(breached), seconds, policy.version)
+    return SlaPassResult(evaluated=evaluated, changed=len(changed), breached=len(breached), seconds=seconds)
+
+
+def _write(rows: Sequence[tuple], breached: Sequence[tuple]) -> None:
+    if not rows:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid PRIMARY KEY, first_reply_due timestamptz,"
+                       " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
+                       " queue_rank float8, sla_version int) ON COMMIT DROP")
+        with cursor.copy("COPY sla_update FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute("UPDATE triage_complaint c SET first_reply_due = u.first_reply_due,"
+                       " resolution_due = u.resolution_due, sla_state = u.sla_state, sla_reason = u.sla_reason,"
+                       " queue_rank = u.queue_rank, sla_version = u.sla_version"
+                       " FROM sla_update u WHERE c.id = u.complaint_id")
+        cursor.execute("DROP TABLE sla_update")
+        ComplaintEvent.objects.bulk_create([
+            ComplaintEvent(complaint_id=cid, kind=ComplaintEvent.Kind.SLA_BREACHED, body=reason or "", public=False)
+            for cid, reason in breached])
