@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STACK := $(PY) scripts/stack
 
-.PHONY: up down status test test-unit eval train corpora bench setup lock lint
+.PHONY: up down status test test-unit eval train train-corrections corpora bench setup lock lint
 
 setup:  ## install what is missing: Debian packages, .venv, Kafka + Spark connector jars, npm libs
 	bash scripts/bootstrap.sh
@@ -28,6 +28,11 @@ eval: setup  ## model quality: held-out and leave-one-source-out AUC, r vs human
 
 train: setup  ## retrain triage 2.0 from the committed corpora (deterministic, ~3 min)
 	$(PY) -m scoring_service.triage_v2.train
+
+train-corrections: setup  ## staff corrections from Postgres + the corpora -> triage 2.1.0 in var/models/ (restart scoring to serve it)
+	$(PY) manage.py export_corrections
+	$(PY) -m scoring_service.triage_v2.train --extra-source var/corrections/staff_corrections.tsv.gz \
+		--release 2.1.0 --output var/models/triage-2.1.0.model.gz
 
 # pip-tools pins every transitive dependency with its hashes, so a fresh machine installs
 # exactly what CI tested; requirements/*.in hold the top-level pins.

@@ -158,16 +158,16 @@ def create_app(*, models: ModelRegistry | None = None, token: str | None = None)
     def list_models():
         listed = []
         for name in served.names():
-            versions = served.versions(name)
-            listed.append({"name": name, "version": versions[0].version, "description": versions[0].description,
+            versions, current = served.versions(name), served.default(name)
+            listed.append({"name": name, "version": current.version, "description": current.description,
                            "default": name == DEFAULT_MODEL, "versions": [m.version for m in versions]})
         return jsonify(models=listed)
 
     @app.get("/v1/models/<name>/versions")
     def list_versions(name: str):
-        versions = served.versions(name)
-        return jsonify(model=name, default=versions[0].version, versions=[
-            {"version": m.version, "description": m.description, "default": m is versions[0]}
+        versions, current = served.versions(name), served.default(name)
+        return jsonify(model=name, default=current.version, versions=[
+            {"version": m.version, "description": m.description, "default": m is current}
             for m in versions
         ])
 

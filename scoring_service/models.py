@@ -16,6 +16,7 @@ from scoring_service.labels import NEGATIVE_AT, POSITIVE_AT, sentiment_label  # 
 from scoring_service.triage import TriageModel
 from scoring_service.triage_v2.model import TriageModelV2
 from scoring_service.vader import LEXICON_PATH, Vader
+from triage_core.config import extra_model_paths
 
 DEFAULT_MODEL = "vader"
 
@@ -87,9 +88,13 @@ class ModelRegistry:
     are refused when the registry is built.
     """
 
-    def __init__(self, models: Iterable[ScoringModel]):
+    def __init__(self, models: Iterable[ScoringModel], *, extra: Iterable[ScoringModel] = ()):
+        """`extra` models are served by version only: the name's default stays the newest
+        of `models` (a model trained locally never takes over the seeded experiment)."""
+        extra = list(extra)
+        self._extra_ids = {id(m) for m in extra}
         by_name: dict[str, list[ScoringModel]] = {}
-        for model in models:
+        for model in [*models, *extra]:
             by_name.setdefault(model.name, []).append(model)
         for name, versions in by_name.items():
             versions.sort(key=lambda m: _release_order(m.version), reverse=True)
@@ -109,7 +114,8 @@ class ModelRegistry:
         return found
 
     def default(self, name: str) -> ScoringModel:
-        return self.versions(name)[0]
+        versions = self.versions(name)
+        return next((m for m in versions if id(m) not in self._extra_ids), versions[0])
 
     def version(self, name: str, version: str) -> ScoringModel:
         """`name` at `version`, given in full ("1.0.0+abcd1234") or by its release ("1.0.0")."""
@@ -121,11 +127,13 @@ class ModelRegistry:
 
 
 def load_models() -> ModelRegistry:
-    """Every served model, loaded now (readiness means they are all in memory)."""
+    """Every served model, loaded now (readiness means they are all in memory): vader,
+    triage 1.0 and 2.0, and any triage build in TRIAGE_EXTRA_MODELS_DIR (another release,
+    e.g. 2.1.0 trained with staff corrections, served as triage@2.1.0)."""
     vader = VaderModel()
     # One VADER for all: its memo of resolved tokens is then warmed by every model.
     return ModelRegistry([
         vader,
         TriageModel.load(vader=vader.vader),
         TriageModelV2.load(vader=vader.vader),
-    ])
+    ], extra=[TriageModelV2.load(path, vader=vader.vader) for path in extra_model_paths()])

@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from triage_app import errors, selectors, services
 from triage_app.errors import ActionRefused, InvalidInput
-from triage_app.models import Complaint
+from triage_app.models import Complaint, Correction
 from triage_app.ratelimit import rate_limit_hit
 from triage_app.serializers import QueueItemOut
 from triage_app.validation import EMAIL_MAX_CHARS, complaint_input_validate
@@ -228,6 +228,29 @@ class StaffComplaintView(APIView):
 
 
 MessageIn = inline_serializer("MessageIn", {"body": serializers.CharField(max_length=MAX_MESSAGE_CHARS)})
+
+
+CorrectionIn = inline_serializer("CorrectionIn", {
+    "kind": serializers.ChoiceField(choices=Correction.Kind.choices),
+    "value": serializers.CharField(required=False, help_text="the right category, for kind `category`")})
+CorrectionOut = inline_serializer("CorrectionOut", {
+    "id": serializers.IntegerField(), "kind": serializers.CharField(), "value": serializers.CharField(),
+    "model_name": serializers.CharField(), "model_version": serializers.CharField(), "arm": serializers.CharField()})
+
+
+class CorrectionView(APIView):
+    """POST /api/staff/complaints/<id>/corrections/: tell the model it was wrong (the
+    category, not a complaint at all, urgency too high or too low)."""
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=CorrectionIn, responses={201: CorrectionOut, 400: FieldErrors, 404: Detail})
+    def post(self, request: Request, complaint_id) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        correction = services.complaint_correct(complaint_id=complaint_id, by=services.acting_user(request.user),
+                                                kind=data.get("kind"), value=data.get("value", ""))
+        return Response({"id": correction.pk, "kind": correction.kind, "value": correction.value,
+                         "model_name": correction.model_name, "model_version": correction.model_version,
+                         "arm": correction.arm}, status=status.HTTP_201_CREATED)
 
 
 class StaffActionView(APIView):

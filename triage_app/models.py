@@ -9,7 +9,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models import F
+from django.db.models.functions import Now, Upper
 from django.utils.translation import gettext_lazy as _
 
 # Migrations name the default as triage_app.models.new_tracking_code.
@@ -52,23 +53,44 @@ class Complaint(models.Model):
     mail_opt_out = models.BooleanField(default=False, db_default=False)
     # A customer's reply to a complaint resolved too long ago opens a new one that follows it.
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
-    # Service levels (triage_core.sla), kept by the SLA worker (manage.py sla_worker):
-    # the first staff reply, the due times under the current SLA policy, the state of the
-    # clocks and the queue's sort key. Null until the worker has seen the complaint.
+    # The first staff reply: it stops the first-reply clock (triage_core.sla).
     first_reply_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "triage_complaint"
+        indexes = [models.Index(fields=["status"], name="triage_complaint_status_idx"),
+                   # The same customer's other complaints (the complaint page): by address.
+                   models.Index(Upper("email"), name="triage_complaint_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class QueueEntry(models.Model):
+    """An open, scored complaint's place in the staff queue and its service-level clocks
+    (triage_core.sla), in a narrow table of its own: the SLA worker rewrites ranks of
+    hundreds of thousands of complaints a minute, and an update of the complaint row
+    itself would rewrite every index of it, its text's full-text indexes too.
+
+    A statement-level trigger on triage_score (migration 0015) makes an entry at least
+    its score's own rank the moment a score is written; the SLA worker sets the exact
+    rank (waiting time, SLA state) and the due times on its pass, and resolving a
+    complaint takes its entry out of the queue."""
+
+    complaint = models.OneToOneField(Complaint, primary_key=True, on_delete=models.CASCADE, related_name="queue")
+    queue_rank = models.FloatField()
     first_reply_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
     sla_state = models.CharField(max_length=16, null=True, blank=True)
     sla_reason = models.CharField(max_length=120, blank=True, default="", db_default="")
-    queue_rank = models.FloatField(null=True, blank=True)
     sla_version = models.IntegerField(null=True, blank=True)
 
     class Meta:
-        db_table = "triage_complaint"
-        indexes = [models.Index(fields=["status"], name="triage_complaint_status_idx")]
+        db_table = "triage_queue_entry"
+        indexes = [models.Index(F("queue_rank").desc(), name="triage_queue_rank_idx")]
 
     def __str__(self) -> str:
-        return f"{self.id} ({self.status})"
+        return f"{self.complaint_id} at {self.queue_rank:g}"
 
 
 class ComplaintEvent(models.Model):
@@ -85,6 +107,7 @@ class ComplaintEvent(models.Model):
         RESOLVED = "resolved", _("Resolved")
         REEVALUATED = "reevaluated", _("Re-evaluated")
         SLA_BREACHED = "sla_breached", _("SLA breached")
+        CORRECTED = "corrected", _("Model corrected")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -300,6 +323,37 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"policy v{self.version}"
+
+
+class Correction(models.Model):
+    """A staff member's correction of the model's reading of one complaint, with what the
+    model said at the time (triage_app/services/corrections.py)."""
+
+    class Kind(models.TextChoices):
+        CATEGORY = "category", _("Category corrected")
+        NOT_COMPLAINT = "not_complaint", _("Not a complaint")
+        URGENCY_TOO_HIGH = "urgency_too_high", _("Urgency too high")
+        URGENCY_TOO_LOW = "urgency_too_low", _("Urgency too low")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=32, blank=True, default="")  # the category staff set
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(db_default=Now())
+    # What the model said when staff corrected it.
+    model_name = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=64)
+    arm = models.CharField(max_length=64)
+    model_category = models.CharField(max_length=32, null=True, blank=True)
+    model_priority = models.FloatField()
+    model_escalated = models.BooleanField()
+
+    class Meta:
+        db_table = "triage_correction"
+        indexes = [models.Index(fields=["complaint", "created_at"], name="triage_correction_cpl_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value} on {self.complaint_id}"
 
 
 class ServiceLevelPolicy(models.Model):

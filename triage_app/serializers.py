@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from triage_app.models import Complaint, Score
+from triage_app.models import Complaint, QueueEntry, Score
 from triage_core.priority import Policy, escalation_reasons, needs_person
 from triage_core.sla import STATES as SLA_STATES
 from triage_core.sla import effective_rank
@@ -85,6 +85,14 @@ class QueueSlaOut(serializers.Serializer):
     first_reply_at = serializers.DateTimeField(allow_null=True)
 
 
+def queue_entry_of(complaint: Complaint) -> QueueEntry | None:
+    """The complaint's place in the queue, None when it has none (resolved, not scored)."""
+    try:
+        return complaint.queue
+    except QueueEntry.DoesNotExist:
+        return None
+
+
 def _iso(value) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -103,12 +111,15 @@ class QueueItemOut(serializers.Serializer):
 
     def to_representation(self, complaint: Complaint) -> dict:
         score: Score | None = getattr(complaint, "score", None)
+        entry = queue_entry_of(complaint)
         return {
-            "rank": None if score is None else effective_rank(queue_rank=complaint.queue_rank,
+            "rank": None if score is None else effective_rank(queue_rank=entry.queue_rank if entry else None,
                                                               priority=score.priority, escalated=score.escalated),
-            "sla": {"state": complaint.sla_state, "reason": complaint.sla_reason or None,
-                    "first_reply_due": _iso(complaint.first_reply_due),
-                    "resolution_due": _iso(complaint.resolution_due), "first_reply_at": _iso(complaint.first_reply_at)},
+            "sla": {"state": entry.sla_state if entry else None,
+                    "reason": (entry.sla_reason or None) if entry else None,
+                    "first_reply_due": _iso(entry.first_reply_due) if entry else None,
+                    "resolution_due": _iso(entry.resolution_due) if entry else None,
+                    "first_reply_at": _iso(complaint.first_reply_at)},
             "id": str(complaint.id),
             "text": complaint.text,
             "status": complaint.status,

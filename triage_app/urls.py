@@ -10,6 +10,7 @@ urlpatterns = [
     path("track/<str:tracking_code>/unsubscribe/", views.track_unsubscribe, name="track-unsubscribe"),
     path("staff/", views.staff_queue_page, name="staff-queue"),
     path("staff/complaints/<uuid:complaint_id>/", views.complaint_page, name="staff-complaint"),
+    path("staff/complaints/<uuid:complaint_id>/correct/", views.complaint_correct_view, name="staff-complaint-correct"),
     path("staff/complaints/<uuid:complaint_id>/<str:action>/", views.complaint_action, name="staff-complaint-action"),
     path("staff/search/", views.search_view, name="staff-search"),
     path("staff/mail/", views.mail_page, name="staff-mail"),
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/queue/", api.QueueView.as_view(), name="api-queue"),
     path("api/search/", api.SearchView.as_view(), name="api-search"),
     path("api/staff/complaints/<uuid:complaint_id>/", api.StaffComplaintView.as_view(), name="api-staff-complaint"),
+    path("api/staff/complaints/<uuid:complaint_id>/corrections/", api.CorrectionView.as_view(),
+         name="api-staff-corrections"),
     path("api/staff/complaints/<uuid:complaint_id>/<str:action>/", api.StaffActionView.as_view(),
          name="api-staff-action"),
 ]

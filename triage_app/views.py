@@ -238,6 +238,22 @@ def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
 
 @staff_required
 @require_POST
+def complaint_correct_view(request: HttpRequest, complaint_id) -> HttpResponse:
+    """The complaint page's "correct the model" buttons (services.complaint_correct)."""
+    try:
+        services.complaint_correct(complaint_id=complaint_id, by=services.acting_user(request.user),
+                                   kind=request.POST.get("kind"), value=request.POST.get("value", ""))
+    except Complaint.DoesNotExist:
+        raise Http404 from None
+    except InvalidInput as exc:
+        _flash_refusal(request, exc)
+    else:
+        messages.success(request, gettext("Correction recorded; it will teach the next model."))
+    return redirect("staff-complaint", complaint_id=complaint_id)
+
+
+@staff_required
+@require_POST
 def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpResponse:
     if action not in services.STAFF_ACTIONS:
         raise Http404

@@ -168,6 +168,20 @@ def var_dir() -> Path:
     return folder if folder.is_absolute() else PROJECT_ROOT / folder
 
 
+def extra_model_paths() -> list[Path]:
+    """triage builds beyond the committed ones, `triage-<release>.model.gz` in
+    TRIAGE_EXTRA_MODELS_DIR (default <var>/models, where `make train-corrections` writes
+    triage-2.1.0.model.gz): the scoring service serves each as triage@<release>, and the
+    web app lets an admin put it in an experiment."""
+    folder = Path(env("TRIAGE_EXTRA_MODELS_DIR", str(var_dir() / "models")))
+    return sorted(folder.glob("triage-*.model.gz")) if folder.is_dir() else []
+
+
+def extra_model_names() -> list[str]:
+    """`triage@<release>` of each extra_model_paths() file."""
+    return [f"triage@{p.name[len('triage-'):-len('.model.gz')]}" for p in extra_model_paths()]
+
+
 def build_dir() -> Path:
     """Where set-up puts what it resolved from Maven Central (ignored by git)."""
     return Path(env("TRIAGE_BUILD_DIR", str(PROJECT_ROOT / "build")))

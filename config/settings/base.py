@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from triage_core.config import PROJECT_ROOT, addresses, env, env_int, var_dir
+from triage_core.config import PROJECT_ROOT, addresses, env, env_int, extra_model_names, var_dir
 
 BASE_DIR: Path = PROJECT_ROOT
 ADDRESSES = addresses()
@@ -167,8 +167,9 @@ def _submit_rate(raw: str) -> tuple[int, int]:
 TRIAGE_SUBMIT_RATE = _submit_rate(env("TRIAGE_SUBMIT_RATE", "300/60"))
 # Models an admin may put in an experiment: a name serves its newest version, and
 # `name@version` pins one (the scoring service serves every committed version).
-TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", "vader,triage,triage@1.0.0,triage@2.0.0").split(",")
-                      if m.strip())
+# Builds trained here (`make train-corrections`: triage@2.1.0) join the default list.
+TRIAGE_MODELS = tuple(m.strip() for m in env("TRIAGE_MODELS", ",".join(
+    ["vader", "triage", "triage@1.0.0", "triage@2.0.0", *extra_model_names()])).split(",") if m.strip())
 
 
 def smtp_from_url(url: str) -> dict[str, object]:

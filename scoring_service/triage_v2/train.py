@@ -280,13 +280,34 @@ def rated_halves(rated: Mapping[str, Sequence[corpora.RatedText]]) -> tuple[list
     return as_training, {name: list(rows[1::2]) for name, rows in rated.items()}
 
 
+def load_extra_sources(paths: Sequence[Path]) -> list[TrainingText]:
+    """Labelled sources outside the committed corpora, such as staff corrections exported
+    from Postgres (manage.py export_corrections): every row is trained on (they are
+    judged on live traffic, by the A/B page's agreement with staff, not held out here)."""
+    out = []
+    for path in paths:
+        if not path.name.endswith(".tsv.gz"):
+            raise ValueError(f"{path}: an extra source is a <name>.tsv.gz as export_corrections writes it")
+        name = path.name[: -len(".tsv.gz")]
+        out += [TrainingText(name, r) for r in read_source(name, directory=path.parent)]
+    return out
+
+
 def train(*, output: Path = ARTEFACT_PATH, names: Sequence[str] | None = None, directory: Path = CORPORA_DIR,
-          limit_per_source: int | None = None, quiet: bool = False) -> tuple[Path, str]:
+          limit_per_source: int | None = None, quiet: bool = False, extra_sources: Sequence[Path] = (),
+          release: str = VERSION) -> tuple[Path, str]:
+    """Train and write the artefact; returns (its path, its SHA-256). `extra_sources`
+    (load_extra_sources) join the corpora; `release` names the model's version (its
+    build is the artefact's hash), so a model trained with corrections can be served
+    beside the committed one (scoring_service.models: TRIAGE_EXTRA_MODELS_DIR)."""
     names = list(names or source_names(directory=directory))
     texts = load_texts(names, directory=directory, limit_per_source=limit_per_source)
+    extra = load_extra_sources(extra_sources)
     rated_texts, stack_rows = rated_halves(rated_train_split(limit_per_source))
-    meta, arrays = fit([*texts, *rated_texts], stack_rows, quiet=quiet)
-    meta["inputs"] = input_digests(names, directory)
+    meta, arrays = fit([*texts, *extra, *rated_texts], stack_rows, quiet=quiet)
+    meta["version"] = release
+    meta["inputs"] = input_digests(names, directory) | {f"extra/{p.name}": sha256_of(p) for p in extra_sources}
+    meta["extra_rows"] = len(extra)
     meta["limit_per_source"] = limit_per_source
     digest = artefact.write(output, meta, arrays)
     return output, digest
@@ -297,10 +318,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=ARTEFACT_PATH)
     parser.add_argument("--limit-per-source", type=int, default=None,
                         help="train on at most N rows of each source (a quick check, not the model)")
+    parser.add_argument("--extra-source", type=Path, action="append", default=[],
+                        help="a labelled <name>.tsv.gz beyond the corpora "
+                             "(e.g. var/corrections/staff_corrections.tsv.gz)")
+    parser.add_argument("--release", default=VERSION, help=f"the model's release (default {VERSION})")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    path, digest = train(output=args.output, limit_per_source=args.limit_per_source)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), version {VERSION}+{digest[:8]}, "
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    path, digest = train(output=args.output, limit_per_source=args.limit_per_source,
+                         extra_sources=args.extra_source, release=args.release)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), version {args.release}+{digest[:8]}, "
           f"{time.perf_counter() - started:.0f} s")
     print(json.dumps(artefact.read(path)[0]["training"], indent=1))
 

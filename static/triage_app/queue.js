@@ -35,11 +35,11 @@
     return true;
   }
 
-  // The server's order (triage_core.sla): its rank, highest first, then most negative, then oldest.
+  // The server's order (triage_core.sla): its rank, highest first, then oldest, then most negative.
   function compare(a, b) {
     if (a.rank !== b.rank) return b.rank - a.rank;
-    if (a.score.compound !== b.score.compound) return a.score.compound - b.score.compound;
-    return a.created_at < b.created_at ? -1 : 1;
+    if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+    return a.score.compound - b.score.compound;
   }
 
   function escalated(item) {

@@ -58,3 +58,35 @@ def test_the_committed_artefact_records_the_inputs_it_was_trained_on():
     assert meta["limit_per_source"] is None
     recorded = meta["inputs"]
     assert recorded == input_digests(source_names(), CORPORA_DIR)
+
+
+def test_staff_corrections_train_a_second_release_served_beside_the_committed_one(tmp_path, monkeypatch):
+    """`make train-corrections` in small: an exported corrections source joins the
+    corpora, the artefact records its SHA-256 and the release asked for, and the scoring
+    service serves it as triage@2.1.0 while plain `triage` stays the committed model."""
+    from scoring_service.datasets import LabelledText, write_source
+    from scoring_service.models import load_models
+    from scoring_service.triage_v2.train import load_extra_sources
+
+    corrections = write_source("staff_corrections", [
+        LabelledText(text="The courier left my parcel in the rain and it is ruined.", lang="en", complaint=1,
+                     category="delivery"),
+        LabelledText(text="Just wanted to say thanks to Anna at the desk!", lang="en", complaint=0),
+        LabelledText(text="Курьер опоздал на три часа, заказ испорчен.", lang="ru", complaint=1, category="delivery"),
+    ], {"name": "staff_corrections"}, directory=tmp_path / "corrections")
+    assert [t.source for t in load_extra_sources([corrections])] == ["staff_corrections"] * 3
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    path, digest = train(output=models_dir / "triage-2.1.0.model.gz", limit_per_source=SAMPLE, quiet=True,
+                         extra_sources=[corrections], release="2.1.0")
+    meta, _, _ = artefact.read(path)
+    assert meta["version"] == "2.1.0" and meta["extra_rows"] == 3
+    assert meta["inputs"]["extra/staff_corrections.tsv.gz"] == hashlib.sha256(corrections.read_bytes()).hexdigest()
+    monkeypatch.setenv("TRIAGE_EXTRA_MODELS_DIR", str(models_dir))
+    served = load_models()
+    assert served.version("triage", "2.1.0").version == f"2.1.0+{digest[:8]}"
+    assert served.default("triage").version.startswith("2.0.0+")
+    (prediction,) = served.version("triage", "2.1.0").predict(["My parcel is late again and nobody answers."])
+    assert 0.0 <= prediction["complaint"] <= 1.0
+    with pytest.raises(ValueError, match="tsv.gz"):
+        load_extra_sources([tmp_path / "corrections" / "staff_corrections.json"])

@@ -11,10 +11,14 @@ from django.utils import timezone
 from tests.triage_app.factories import complaint_make, score_make
 from triage_app import selectors, services
 from triage_app.errors import InvalidInput
-from triage_app.models import AuditLog, Complaint, ComplaintEvent, ServiceLevelPolicy
+from triage_app.models import AuditLog, Complaint, ComplaintEvent, QueueEntry, ServiceLevelPolicy
 from triage_core import sla
 
 pytestmark = pytest.mark.django_db
+
+
+def entry(complaint: Complaint) -> QueueEntry | None:
+    return QueueEntry.objects.filter(complaint=complaint).first()
 
 
 def aged(complaint: Complaint, hours: float) -> Complaint:
@@ -36,14 +40,12 @@ def test_a_pass_sets_due_times_state_and_rank_of_open_scored_complaints_only():
     unscored = complaint_make(text="Not scored yet.")
     result = services.sla_pass()
     assert (result.evaluated, result.changed) == (1, 1)
-    open_one.refresh_from_db()
-    assert open_one.first_reply_due == open_one.created_at + dt.timedelta(hours=24)  # band normal
-    assert open_one.resolution_due == open_one.created_at + dt.timedelta(days=7)
-    assert open_one.sla_state == sla.OK and open_one.sla_version == 1
-    assert open_one.queue_rank == pytest.approx(22.0, abs=0.01)  # priority 20 + 2 hours of waiting
-    for untouched in (done, unscored):
-        untouched.refresh_from_db()
-        assert untouched.sla_state is None and untouched.queue_rank is None
+    place = entry(open_one)
+    assert place.first_reply_due == open_one.created_at + dt.timedelta(hours=24)  # band normal
+    assert place.resolution_due == open_one.created_at + dt.timedelta(days=7)
+    assert place.sla_state == sla.OK and place.sla_version == 1
+    assert place.queue_rank == pytest.approx(22.0, abs=0.01)  # priority 20 + 2 hours of waiting
+    assert entry(done) is None and entry(unscored) is None  # resolved, or not scored: not in the queue
     assert services.sla_pass().changed <= 1  # only the waiting time moves the rank
 
 
@@ -56,13 +58,13 @@ def test_a_breach_escalates_in_the_queue_with_its_reason_and_one_timeline_event(
     score_make(complaint=fresh, priority=60, escalated=False)
     services.sla_pass()
     services.sla_pass()
-    late.refresh_from_db()
-    assert late.sla_state == sla.BREACHED and late.sla_reason.startswith("SLA breached: first reply was due")
+    place = entry(late)
+    assert place.sla_state == sla.BREACHED and place.sla_reason.startswith("SLA breached: first reply was due")
     assert list(late.events.filter(kind=ComplaintEvent.Kind.SLA_BREACHED).values_list("body", flat=True)) == [
-        late.sla_reason]
+        place.sla_reason]
     items = selectors.queue_items(complaints=selectors.complaint_queue())
     assert [i["text"] for i in items] == ["Still no answer after two hours.", "Just broke."]
-    assert items[0]["sla"]["state"] == "breached" and items[0]["sla"]["reason"] == late.sla_reason
+    assert items[0]["sla"]["state"] == "breached" and items[0]["sla"]["reason"] == place.sla_reason
     assert items[0]["rank"] > items[1]["rank"]
 
 
@@ -80,12 +82,11 @@ def test_the_first_reply_stops_the_first_clock(staff_user):
     complaint = aged(complaint_make(text="Where is my parcel?"), hours=23)
     score_make(complaint=complaint, priority=10)
     services.sla_pass()
-    complaint.refresh_from_db()
-    assert complaint.sla_state == sla.AT_RISK
+    assert entry(complaint).sla_state == sla.AT_RISK
     services.complaint_reply_add(complaint_id=complaint.id, by=staff_user, body="On its way, sorry.")
     services.sla_pass()
     complaint.refresh_from_db()
-    assert complaint.first_reply_at is not None and complaint.sla_state == sla.OK
+    assert complaint.first_reply_at is not None and entry(complaint).sla_state == sla.OK
 
 
 def test_a_new_policy_is_validated_audited_and_applied_at_once(admin_user):
@@ -104,10 +105,9 @@ def test_a_new_policy_is_validated_audited_and_applied_at_once(admin_user):
         {"band": "normal", "category": "billing", "first_reply_minutes": 60, "resolution_minutes": 600},
         {"band": "normal", "category": None, "first_reply_minutes": 600, "resolution_minutes": 6000}]})
     assert policy.version == 2 and policy.high_at == 40.0  # fields left out keep their values
-    complaint.refresh_from_db()
-    assert (complaint.sla_version, complaint.sla_state) == (2, sla.BREACHED)  # billing: 1 hour
-    entry = AuditLog.objects.get(entity="sla_policy")
-    assert (entry.actor, entry.old["version"], entry.new["version"]) == (admin_user, 1, 2)
+    assert (entry(complaint).sla_version, entry(complaint).sla_state) == (2, sla.BREACHED)  # billing: 1 hour
+    audited = AuditLog.objects.get(entity="sla_policy")
+    assert (audited.actor, audited.old["version"], audited.new["version"]) == (admin_user, 1, 2)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the command closes stale connections
@@ -145,3 +145,35 @@ def test_the_complaint_page_shows_the_clocks_and_the_breach(client, staff_user):
     body = client.get(f"/staff/complaints/{complaint.id}/").content.decode()
     assert 'id="complaint-sla" data-state="breached"' in body and "SLA breached: first reply was due" in body
     assert "SLA breached" in [e.get_kind_display() for e in complaint.events.all()]
+
+
+def test_every_score_write_puts_the_complaint_in_the_queue_at_its_rank_at_once(staff_user):
+    """The trigger of migration 0015: a score's insert and any later update (the stream's
+    upsert of a revision, a policy re-rank) lift the complaint's queue entry to at least
+    the score's own rank, with no SLA pass; resolving takes it out. Mutant tried: the
+    update trigger dropped -> the re-escalated complaint kept rank 10; the test failed."""
+    from triage_app.models import Score
+
+    complaint = complaint_make(text="Escalate me later.")
+    score = score_make(complaint=complaint, priority=10)
+    assert entry(complaint).queue_rank == 10
+    Score.objects.filter(pk=score.pk).update(priority=70, escalated=True)
+    assert entry(complaint).queue_rank == 70 + sla.ESCALATED_BONUS
+    services.complaint_resolve(complaint_id=complaint.id, by=staff_user)
+    assert entry(complaint) is None
+    Score.objects.filter(pk=score.pk).update(priority=80)  # a resolved complaint does not come back
+    assert entry(complaint) is None
+
+
+def test_the_open_queue_is_read_from_its_index():
+    from django.db import connection
+
+    for n in range(3):
+        score_make(complaint=complaint_make(text=f"Queue item {n}"), priority=n)
+    sql, params = selectors.complaint_queue().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "triage_queue_rank_idx" in plan, plan

@@ -18,7 +18,8 @@ def _bin_sql(column: str) -> str:
 
 def ab_results(*, experiment_version: int | None = None) -> dict:
     """Per serving model version: counts, escalation, compound histogram, latency,
-    and agreement with the shadow model on the same complaints.
+    agreement with the shadow model on the same complaints, and with staff (their
+    corrections: agreement, escalation precision as staff judged it).
 
     Aggregated in Postgres (percentile_disc = nearest rank): the page stays fast with
     hundreds of thousands of scores, where pulling every row into Python took seconds.
@@ -36,6 +37,17 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
         f"SELECT {group}, count(*), count(*) FILTER (WHERE sh.label = s.label), avg(abs(sh.compound - s.compound))"
         f" FROM triage_shadow_score sh JOIN triage_score s ON s.complaint_id = sh.complaint_id {where}"
         f" GROUP BY 1, 2, 3", params)}
+    staff = {(name, version, arm): (reviewed, corrected, escalated, wrong)
+             for name, version, arm, reviewed, corrected, escalated, wrong in rows(
+        f"SELECT {group}, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM triage_correction k"
+        "  WHERE k.complaint_id = s.complaint_id)),"
+        " count(*) FILTER (WHERE s.escalated),"
+        " count(*) FILTER (WHERE s.escalated AND EXISTS (SELECT 1 FROM triage_correction k"
+        "  WHERE k.complaint_id = s.complaint_id AND k.kind IN ('urgency_too_high', 'not_complaint')))"
+        " FROM triage_score s JOIN triage_complaint c ON c.id = s.complaint_id"
+        f" {where + ' AND' if where else 'WHERE'}"
+        " (c.status = 'resolved' OR EXISTS (SELECT 1 FROM triage_correction k WHERE k.complaint_id = s.complaint_id))"
+        " GROUP BY 1, 2, 3", params)}
     variants = []
     for (model_name, model_version, arm, count, escalated, mean_compound, mean_priority,
          scoring_p50, scoring_p95, e2e_p50, e2e_p95) in rows(
@@ -47,6 +59,7 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
             f" FROM triage_score s {where} GROUP BY 1, 2, 3 ORDER BY s.arm, s.model_name, s.model_version", params):
         key = (model_name, model_version, arm)
         compared, agreeing, mean_diff = agreement.get(key, (0, 0, None))
+        reviewed, corrected, escalated_reviewed, escalated_wrong = staff.get(key, (0, 0, 0, 0))
         variants.append({
             "model_name": model_name,
             "model_version": model_version,
@@ -64,6 +77,13 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
             "shadow_compared": compared,
             "shadow_label_agreement": agreeing / compared if compared else None,
             "shadow_mean_abs_compound_diff": mean_diff,
+            # Staff judgement: complaints staff resolved or corrected; of those, the share
+            # with no correction, and of the escalated ones the share staff did not call
+            # over-ranked or no complaint at all.
+            "staff_reviewed": reviewed,
+            "staff_agreement": 1 - corrected / reviewed if reviewed else None,
+            "staff_escalated_reviewed": escalated_reviewed,
+            "staff_escalation_precision": 1 - escalated_wrong / escalated_reviewed if escalated_reviewed else None,
         })
     shadow_histograms: dict[tuple, list[int]] = {}
     for name, version, index, count in rows(

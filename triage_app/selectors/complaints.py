@@ -7,11 +7,13 @@ from typing import Any
 from triage_app.models import (
     Complaint,
     ComplaintEvent,
+    Correction,
     Score,
 )
 from triage_app.selectors.admin_settings import policy_as_core, policy_current
 from triage_app.selectors.queue import queue_item
-from triage_app.serializers import score_reasons
+from triage_app.serializers import queue_entry_of, score_reasons
+from triage_core.priority import CATEGORY_WEIGHTS
 
 
 def complaint_get_by_tracking_code(*, tracking_code: str) -> Complaint | None:
@@ -63,8 +65,11 @@ def complaint_public_data(*, complaint: Complaint) -> dict:
     }
 
 
+SAME_CUSTOMER_SHOWN = 20
+
+
 def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
-    complaint = (Complaint.objects.select_related("score", "claimed_by")
+    complaint = (Complaint.objects.select_related("score", "claimed_by", "queue")
                  .filter(id=complaint_id).first())
     if complaint is None:
         return None
@@ -74,6 +79,7 @@ def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
     reasons = score_reasons(score=score, policy=policy) if score is not None and score.escalated else []
     return {
         "complaint": complaint,
+        "entry": queue_entry_of(complaint),
         "item": queue_item(complaint=complaint, policy=policy),
         "score": score,
         "reasons": reasons,
@@ -84,6 +90,12 @@ def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
         "mails": list(complaint.mails.order_by("created_at", "id")),
         "follows": complaint.follows_id,
         "follow_ups": list(complaint.follow_ups.values_list("id", flat=True)),
+        # The same customer's other complaints (by their address), newest first.
+        "same_customer": [] if not complaint.email else list(
+            Complaint.objects.filter(email__iexact=complaint.email).exclude(id=complaint.id)
+            .order_by("-created_at").values("id", "created_at", "status", "text")[:SAME_CUSTOMER_SHOWN]),
+        "correction_categories": list(CATEGORY_WEIGHTS),
+        "correction_kinds": [(k, label) for k, label in Correction.Kind.choices if k != Correction.Kind.CATEGORY],
     }
 
 

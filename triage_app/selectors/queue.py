@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Case, F, FloatField, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, QuerySet
 
 from triage_app.models import (
     Complaint,
@@ -13,34 +12,29 @@ from triage_app.models import (
 from triage_app.selectors.admin_settings import policy_as_core, policy_current
 from triage_app.serializers import QueueItemOut
 from triage_core.priority import Policy
-from triage_core.sla import ESCALATED_BONUS
 
 QUEUE_LIMIT = 500
 
 
-def queue_order_rank():
-    """triage_core.sla.effective_rank in SQL: GREATEST(the SLA worker's rank, the fresh
-    score's priority + the escalation bonus)."""
-    fresh = F("score__priority") + Case(When(score__escalated=True, then=Value(ESCALATED_BONUS)),
-                                        default=Value(0.0), output_field=FloatField())
-    return Greatest(Coalesce(F("queue_rank"), Value(0.0)), fresh, output_field=FloatField())
-
-
 def complaint_queue(*, status: str | None = None, category: str | None = None, model: str | None = None,
                     include_resolved: bool = False, limit: int = QUEUE_LIMIT) -> QuerySet[Complaint]:
-    """Scored complaints by their queue rank (triage_core.sla: escalated and SLA-breached
-    first, then priority lifted by waiting time and SLA risk), then most negative."""
-    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by")
-    if status:
-        complaints = complaints.filter(status=status)
-    elif not include_resolved:
-        complaints = complaints.exclude(status=Complaint.Status.RESOLVED)
+    """Open scored complaints by their queue rank (triage_core.sla: escalated and
+    SLA-breached first, then priority lifted by waiting time and SLA risk), oldest first
+    on a tie; read in order from the index of triage_queue_entry. Resolved complaints
+    have no place in the queue: asked for, they come by their score, most urgent first."""
+    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by", "queue")
     if category:
         complaints = complaints.filter(score__category=category)
     if model:
         complaints = complaints.filter(score__model_name=model)
-    return (complaints.annotate(rank=queue_order_rank())
-            .order_by("-rank", "score__compound", "created_at")[:limit])
+    if status == Complaint.Status.RESOLVED or (include_resolved and not status):
+        if status:
+            complaints = complaints.filter(status=status)
+        return complaints.order_by("-score__escalated", "-score__priority", "score__compound", "created_at")[:limit]
+    complaints = complaints.filter(queue__isnull=False).exclude(status=Complaint.Status.RESOLVED)
+    if status:
+        complaints = complaints.filter(status=status)
+    return complaints.order_by(F("queue__queue_rank").desc(), "created_at")[:limit]
 
 
 def queue_item(*, complaint: Complaint, policy: Policy) -> dict:
@@ -53,7 +47,7 @@ def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
 
 
 def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:
-    complaints = Complaint.objects.filter(id__in=list(complaint_ids)).select_related("score", "claimed_by")
+    complaints = Complaint.objects.filter(id__in=list(complaint_ids)).select_related("score", "claimed_by", "queue")
     return queue_items(complaints=complaints)
 
 

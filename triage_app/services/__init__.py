@@ -5,6 +5,7 @@ mail the customer is owed.
 - complaints: submission and the staff actions on a complaint;
 - customers: what the customer does afterwards (answers, ratings, unsubscribing);
 - outbox: the Kafka outbox;
+- corrections: staff telling the model where it was wrong (a labelled source for training);
 - policy, experiments, sla: the admin's versioned settings, audited (audit); sla also
   keeps every open complaint's service-level clocks and queue rank (sla_pass).
 
@@ -23,6 +24,7 @@ from triage_app.services.complaints import (
     complaint_submit,
     staff_act,
 )
+from triage_app.services.corrections import complaint_correct
 from triage_app.services.customers import (
     CustomerReply,
     complaint_customer_reply,
@@ -55,8 +57,8 @@ from triage_app.services.sla import (
 )
 
 __all__ = [
-    "acting_user", "SlaPassResult", "sla_pass", "sla_policy_as_core", "sla_policy_create", "sla_policy_current",
-    "sla_policy_validate", "sla_policy_values",
+    "acting_user", "complaint_correct", "SlaPassResult", "sla_pass", "sla_policy_as_core", "sla_policy_create",
+    "sla_policy_current", "sla_policy_validate", "sla_policy_values",
     "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
     "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
     "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",

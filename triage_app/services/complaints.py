@@ -18,6 +18,7 @@ from triage_app.models import (
     Complaint,
     ComplaintEvent,
     MailMessage,
+    QueueEntry,
     Score,
 )
 from triage_app.serializers import user_display_name
@@ -119,6 +120,7 @@ def complaint_resolve(*, complaint_id: uuid.UUID, by: User) -> Complaint:
         _transition(complaint=complaint, kind=ComplaintEvent.Kind.RESOLVED, by=by,
                     status=Complaint.Status.RESOLVED, public=True)
         complaint.save(update_fields=["claimed_by", "resolved_at", "status", "updated_at"])
+        QueueEntry.objects.filter(complaint=complaint).delete()  # resolved: out of the queue
         mail.mail_owe(complaint=complaint, kind=MailMessage.Kind.RESOLVED)
     return complaint
 

@@ -161,8 +161,8 @@ def sla_pass(*, now: dt.datetime | None = None) -> SlaPassResult:
     policy = sla_policy_as_core(current)
     rows = (Complaint.objects.exclude(status=Complaint.Status.RESOLVED).filter(score__isnull=False)
             .values_list("id", "created_at", "first_reply_at", "resolved_at", "score__priority", "score__escalated",
-                         "score__category", "first_reply_due", "resolution_due", "sla_state", "sla_reason",
-                         "queue_rank", "sla_version"))
+                         "score__category", "queue__first_reply_due", "queue__resolution_due", "queue__sla_state",
+                         "queue__sla_reason", "queue__queue_rank", "queue__sla_version"))
     changed, breached, evaluated, moved = [], [], 0, 0
     for (cid, created, replied, resolved, priority, escalated, category, first_due, resolution_due, state,
          reason, rank, version) in rows.iterator(chunk_size=10000):
@@ -173,7 +173,7 @@ def sla_pass(*, now: dt.datetime | None = None) -> SlaPassResult:
                                   waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy)
         row = (cid, result.first_reply_due, result.resolution_due, result.state, result.reason or "", new_rank,
                policy.version)
-        if row[1:] != (first_due, resolution_due, state, reason, rank, version):
+        if row[1:] != (first_due, resolution_due, state, reason or "", rank, version):
             changed.append(row)
             moved += result.state != state
             if result.state == sla.BREACHED and state != sla.BREACHED:
@@ -189,19 +189,32 @@ def sla_pass(*, now: dt.datetime | None = None) -> SlaPassResult:
 
 
 def _write(rows: Sequence[tuple], breached: Sequence[tuple]) -> None:
-    if not rows:
-        return
+    """Upsert the queue entries of `rows`, and drop those of complaints resolved since.
+
+    The rank written is never below the complaint's score's own rank as it is now: a
+    revision the stream escalated while this pass ran stays on top (the same rule as the
+    trigger of migration 0015)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM triage_queue_entry e USING triage_complaint c"
+                       " WHERE c.id = e.complaint_id AND c.status = 'resolved'")
+        if not rows:
+            return
         cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid PRIMARY KEY, first_reply_due timestamptz,"
                        " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
                        " queue_rank float8, sla_version int) ON COMMIT DROP")
         with cursor.copy("COPY sla_update FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cursor.execute("UPDATE triage_complaint c SET first_reply_due = u.first_reply_due,"
-                       " resolution_due = u.resolution_due, sla_state = u.sla_state, sla_reason = u.sla_reason,"
-                       " queue_rank = u.queue_rank, sla_version = u.sla_version"
-                       " FROM sla_update u WHERE c.id = u.complaint_id")
+        cursor.execute(
+            "INSERT INTO triage_queue_entry (complaint_id, queue_rank, first_reply_due, resolution_due, sla_state,"
+            " sla_reason, sla_version)"
+            " SELECT u.complaint_id, GREATEST(u.queue_rank, s.priority + CASE WHEN s.escalated THEN %s ELSE 0 END),"
+            " u.first_reply_due, u.resolution_due, u.sla_state, u.sla_reason, u.sla_version"
+            " FROM sla_update u JOIN triage_score s ON s.complaint_id = u.complaint_id"
+            " ON CONFLICT (complaint_id) DO UPDATE SET queue_rank = EXCLUDED.queue_rank,"
+            " first_reply_due = EXCLUDED.first_reply_due, resolution_due = EXCLUDED.resolution_due,"
+            " sla_state = EXCLUDED.sla_state, sla_reason = EXCLUDED.sla_reason, sla_version = EXCLUDED.sla_version",
+            [sla.ESCALATED_BONUS])
         cursor.execute("DROP TABLE sla_update")
         ComplaintEvent.objects.bulk_create([
             ComplaintEvent(complaint_id=cid, kind=ComplaintEvent.Kind.SLA_BREACHED, body=reason or "", public=False)
