@@ -14,7 +14,8 @@ serializers and database, without the web server's HTTP):
   p50/p95; baseline in the same run: the same search with index scans turned off, on
   three of the queries (what the GIN indexes save);
 - the queue: `GET /api/queue/` (500 items, the staff queue's load) p50/p95;
-- the SLA pass over every open complaint (due times, state, queue rank written by COPY);
+- the SLA pass over every open complaint (due times, state, queue rank written by COPY),
+  then the worker's next pass, which reads only the complaints whose turn has come;
   baseline in the same run: the escalation policy's re-rank of the same complaints (the
   other whole-queue pass, issue 8's bar of 800k open complaints).
 
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         queue_ms = [timed_get(client, "/api/queue/", {}) for _ in tqdm(range(20), desc="queue", unit="request")]
 
         started = time.perf_counter()
-        first_pass = services.sla_pass()
+        first_pass = services.sla_pass(full=True)
         sla_s = time.perf_counter() - started
         started = time.perf_counter()
         second_pass = services.sla_pass()
@@ -222,9 +223,9 @@ def main(argv: list[str] | None = None) -> int:
           f"  -> indexes {base / statistics.median(search_ms[:3]):.0f}x faster")
     print(f"{'queue GET /api/queue/ (500 items) p50 / p95':58} {statistics.median(queue_ms):7.0f} / {queue_p95:4.0f} ms"
           f"  p95 < {TARGET_QUEUE_P95_MS:.0f} ms: {'met' if queue_p95 < TARGET_QUEUE_P95_MS else 'NOT met'}")
-    print(f"{'SLA pass over every open complaint (first / again)':58} {sla_s:7.1f} / {sla_again_s:4.1f} s"
+    print(f"{'SLA pass: every open complaint / the next pass (only those due)':58} {sla_s:7.1f} / {sla_again_s:4.1f} s"
           f"  < {TARGET_SLA_S:.0f} s: {'met' if sla_s < TARGET_SLA_S else 'NOT met'} "
-          f"({first_pass.changed:,} then {second_pass.changed:,} rows written)")
+          f"({first_pass.changed:,} then {second_pass.evaluated:,} evaluated, {second_pass.changed:,} written)")
     print(f"{'  baseline: the policy re-rank of the same complaints':58} {rerank_s:13.1f} s"
           f"  -> SLA pass {sla_s / rerank_s:.2f}x its time ({reranked:,} rows changed)")
     return 0

@@ -184,9 +184,13 @@ class QueueView(APIView):
 
 
 SearchResults = inline_serializer("SearchResults", fields={
-    "count": serializers.IntegerField(help_text="complaints matching, on all pages"),
-    "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
-    "page_size": serializers.IntegerField(), "results": QueueItemOut(many=True)})
+    "count": serializers.IntegerField(allow_null=True, help_text="complaints matching; null when more than "
+                                                                   f"{selectors.SEARCH_RANK_MAX} do"),
+    "page": serializers.IntegerField(), "pages": serializers.IntegerField(allow_null=True),
+    "page_size": serializers.IntegerField(), "has_next": serializers.BooleanField(),
+    "order": serializers.ChoiceField(choices=["relevance", "newest"],
+                                     help_text="best match first, or newest first for broad words"),
+    "results": QueueItemOut(many=True)})
 
 
 class SearchView(APIView):
@@ -211,9 +215,8 @@ class SearchView(APIView):
         filters = selectors.search_filters_from(request.query_params)
         page, size = selectors.search_paging_from(request.query_params)
         found = selectors.search_page(filters, page=page, page_size=size)
-        return Response({"count": found["count"], "page": found["page"], "pages": found["pages"],
-                         "page_size": found["page_size"],
-                         "results": selectors.queue_items(complaints=found.pop("complaints"))})
+        complaints = found.pop("complaints")
+        return Response({**found, "results": selectors.queue_items(complaints=complaints)})
 
 
 class StaffComplaintView(APIView):

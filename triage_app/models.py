@@ -60,7 +60,9 @@ class Complaint(models.Model):
         db_table = "triage_complaint"
         indexes = [models.Index(fields=["status"], name="triage_complaint_status_idx"),
                    # The same customer's other complaints (the complaint page): by address.
-                   models.Index(Upper("email"), name="triage_complaint_email_idx")]
+                   models.Index(Upper("email"), name="triage_complaint_email_idx"),
+                   # Search's newest-first listing of broad words (selectors/search.py).
+                   models.Index(F("created_at").desc(), name="triage_complaint_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
@@ -84,6 +86,9 @@ class QueueEntry(models.Model):
     sla_state = models.CharField(max_length=16, null=True, blank=True)
     sla_reason = models.CharField(max_length=120, blank=True, default="", db_default="")
     sla_version = models.IntegerField(null=True, blank=True)
+    # When the clock alone can next change its state or rank (triage_core.sla.next_change_at):
+    # the SLA worker's steady pass evaluates only entries whose time has come. Null: now.
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "triage_queue_entry"

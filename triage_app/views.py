@@ -225,6 +225,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, "triage_app/search.html", {
         "found": found, "problems": problems, "params": request.GET, "query": query.urlencode(),
         "filters": selectors.queue_filter_choices(), "statuses": Complaint.Status.choices,
+        "rank_max": f"{selectors.SEARCH_RANK_MAX:,}",
     }, status=400 if problems else 200)
 
 

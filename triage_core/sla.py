@@ -18,7 +18,7 @@ the tests compute exactly the same thing.
       rank = priority                        model evidence under the policy, 0..100
            + ESCALATED_BONUS  if escalated or an SLA is breached (they come first)
            + AT_RISK_BONUS    if an SLA is at risk
-           + min(ageing_cap, ageing_per_hour * hours waiting)
+           + min(ageing_cap, ageing_per_hour * whole hours waiting)
 
   so a complaint nobody answers rises by itself and cannot wait forever: at the latest
   when its target passes it joins the escalated ones, with the reason "SLA breached".
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -183,13 +184,35 @@ def evaluate_sla(*, created_at: dt.datetime, priority: float, escalated: bool, c
 
 def queue_rank(*, priority: float, escalated: bool, state: str | None, waiting_hours: float,
                policy: SlaPolicy) -> float:
-    """The queue's sort key (module docstring); higher first."""
-    rank = float(priority) + min(policy.ageing_cap, policy.ageing_per_hour * max(0.0, waiting_hours))
+    """The queue's sort key (module docstring); higher first. Waiting counts in whole
+    hours, so a complaint's rank moves at most once an hour between changes of its score
+    or SLA state (the SLA worker then rewrites few rows per pass)."""
+    rank = float(priority) + min(policy.ageing_cap, policy.ageing_per_hour * math.floor(max(0.0, waiting_hours)))
     if escalated or state == BREACHED:
         rank += ESCALATED_BONUS
     elif state == AT_RISK:
         rank += AT_RISK_BONUS
     return round(rank, 3)
+
+
+def next_change_at(*, created_at: dt.datetime, sla_result: Sla, first_reply_at: dt.datetime | None,
+                   now: dt.datetime, policy: SlaPolicy) -> dt.datetime | None:
+    """The next instant at which this complaint's state or rank can change by the clock
+    alone: a running clock turning at risk or breached, or the next whole hour of
+    waiting while ageing is below its cap. None: nothing more happens by itself (a score
+    change, a reply or a new policy puts it back in line; the SLA worker evaluates only
+    complaints whose instant has come)."""
+    candidates = []
+    clocks = [(sla_result.resolution_due, None)]
+    if first_reply_at is None:
+        clocks.append((sla_result.first_reply_due, None))
+    for due, _ in clocks:
+        at_risk = created_at + (due - created_at) * policy.at_risk_fraction
+        candidates += [t for t in (at_risk, due) if t > now]
+    waited = math.floor(max(0.0, (now - created_at).total_seconds()) / 3600.0)
+    if policy.ageing_per_hour > 0 and policy.ageing_per_hour * waited < policy.ageing_cap:
+        candidates.append(created_at + dt.timedelta(hours=waited + 1))
+    return min(candidates, default=None)
 
 
 def effective_rank(*, queue_rank: float | None, priority: float, escalated: bool) -> float:

@@ -47,7 +47,7 @@
   }
 
   function duration(ms) {
-    const minutes = Math.max(0, Math.round(ms / 60000));
+    const minutes = Math.max(0, Math.floor(ms / 60000));  // what is left, never rounded up
     if (minutes < 60) return minutes + " " + t.min;
     const hours = Math.floor(minutes / 60);
     if (hours < 48) return hours + " " + t.h + " " + (minutes % 60) + " " + t.min;

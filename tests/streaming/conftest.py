@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -54,6 +55,19 @@ def _url_of(database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+def _drop(server: psycopg.Connection, name: str) -> None:
+    """DROP DATABASE ... WITH (FORCE), waiting out an autovacuum worker on it: PostgreSQL
+    15 refuses a non-superuser's FORCE while one is there ("must be a member of the role
+    whose process is being terminated"), and the worker leaves within seconds."""
+    for _ in range(40):
+        try:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            time.sleep(0.25)
+    server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _server() -> psycopg.Connection:
     """An autocommit connection to the server's `postgres` database, for CREATE/DROP DATABASE."""
     return psycopg.connect(_url_of("postgres"), autocommit=True, connect_timeout=3)
@@ -84,7 +98,7 @@ def stream_template() -> Iterator[str]:
                 template.execute(f"TRUNCATE {', '.join(STREAM_TABLES)} CASCADE")
             yield name
         finally:
-            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop(server, name)
 
 
 @pytest.fixture
@@ -102,4 +116,4 @@ def pg(stream_template: str) -> Iterator[psycopg.Connection]:
                 yield conn
                 conn.rollback()
         finally:
-            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop(server, name)

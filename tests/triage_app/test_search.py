@@ -116,6 +116,7 @@ def test_the_api_answers_one_page_of_queue_items(client, staff_user):
     assert answer.status_code == 200
     body = answer.json()
     assert (body["count"], body["page"], body["pages"], body["page_size"]) == (3, 2, 2, 2)
+    assert (body["order"], body["has_next"]) == ("relevance", False)
     assert [item["score"]["category"] for item in body["results"]] == ["billing"]
     assert answer["Cache-Control"] == "no-store, private"
 
@@ -139,3 +140,26 @@ def test_the_page_lists_matches_and_links_the_next_page(client, staff_user):
     assert 'rel="next" href="?q=screen&amp;page_size=2&amp;page=2"' in body
     bad = client.get("/staff/search/", {"since": "soon"})
     assert bad.status_code == 400 and "is not a date" in bad.content.decode()
+
+
+def test_broad_words_are_listed_newest_first_without_a_total(monkeypatch):
+    """Ranking every match costs a ts_rank per matching complaint: beyond SEARCH_RANK_MAX
+    the page is the newest matches, with a next page while there is one. Mutant tried:
+    _broad counting only the first arm -> a word found in notes alone stayed ranked."""
+    from triage_app.selectors import search
+
+    monkeypatch.setattr(search, "SEARCH_RANK_MAX", 3)
+    texts = [f"Broken kettle number {n}" for n in range(5)]
+    for n, text in enumerate(texts):
+        complaint = complaint_make(text=text)
+        Complaint.objects.filter(id=complaint.id).update(created_at=timezone.now() - dt.timedelta(hours=n))
+    first = selectors.search_page(SearchFilters(q="kettle"), page=1, page_size=2)
+    assert (first["order"], first["count"], first["pages"], first["has_next"]) == ("newest", None, None, True)
+    assert [c.text for c in first["complaints"]] == texts[:2]
+    last = selectors.search_page(SearchFilters(q="kettle"), page=3, page_size=2)
+    assert ([c.text for c in last["complaints"]], last["has_next"]) == (texts[4:], False)
+    noted = [complaint_make(text=f"Complaint {n}") for n in range(4)]
+    for complaint in noted:
+        ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.NOTE, body="Courier lost it")
+    assert selectors.search_page(SearchFilters(q="courier"))["order"] == "newest"
+    assert selectors.search_page(SearchFilters(q="number 4"))["order"] == "relevance"

@@ -114,7 +114,7 @@ def test_a_new_policy_is_validated_audited_and_applied_at_once(admin_user):
 def test_the_worker_command_runs_one_pass(capsys):
     score_make(complaint=aged(complaint_make(text="Hello?"), hours=1), priority=10)
     call_command("sla_worker", "--once")
-    assert "1 open complaints evaluated, 1 updated, 0 newly breached" in capsys.readouterr().out
+    assert "1 complaints evaluated, 1 updated, 0 newly breached" in capsys.readouterr().out
 
 
 def test_the_admin_page_saves_hours_as_minutes_and_names_errors(client, admin_user):
@@ -177,3 +177,21 @@ def test_the_open_queue_is_read_from_its_index():
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "triage_queue_rank_idx" in plan, plan
+
+
+def test_a_steady_pass_reads_only_the_complaints_whose_turn_has_come(staff_user):
+    """Mutant tried: the due query without `next_check_at <= now` -> the complaint whose
+    next hour came was not re-ranked; the test failed."""
+    quiet = aged(complaint_make(text="Waiting quietly."), hours=2.5)
+    score_make(complaint=quiet, priority=10)
+    replied = aged(complaint_make(text="Waiting for an answer."), hours=2.5)
+    score_make(complaint=replied, priority=10)
+    assert services.sla_pass().evaluated == 2  # both new in the queue
+    assert services.sla_pass().evaluated == 0  # nothing's turn yet
+    services.complaint_reply_add(complaint_id=replied.id, by=staff_user, body="Looking into it.")
+    assert services.sla_pass().evaluated == 1  # the reply put it back in line
+    half_hour_on = timezone.now() + dt.timedelta(minutes=31)  # both pass their third whole hour
+    result = services.sla_pass(now=half_hour_on)
+    assert (result.evaluated, result.changed) == (2, 2)
+    assert entry(quiet).queue_rank == pytest.approx(13.0)
+    assert services.sla_pass(full=True).evaluated == 2

@@ -104,3 +104,24 @@ def test_a_stored_policy_reads_back_with_its_targets_and_hours():
     assert policy.targets == (SlaTarget("normal", None, 600, 6000),)
     assert policy.business_hours == BusinessHours(8, 16, (0, 1, 2), "GB", "UTC")
     assert sla.sla_policy_from_values(version=1, values={}).targets == sla.DEFAULT_TARGETS
+
+
+def test_the_next_change_is_the_nearest_at_risk_due_or_whole_hour():
+    created = MON_9
+    result = sla.evaluate_sla(created_at=created, priority=10, escalated=False, category=None, first_reply_at=None,
+                              resolved_at=None, now=MON_9 + dt.timedelta(minutes=90), policy=POLICY)
+    # Waiting 1.5 h: the next whole hour (2 h) comes before any clock turns at risk (19.2 h).
+    assert sla.next_change_at(created_at=created, sla_result=result, first_reply_at=None,
+                              now=MON_9 + dt.timedelta(minutes=90), policy=POLICY) == MON_9 + dt.timedelta(hours=2)
+    # Ageing capped (30 h waited): next is the resolution clock turning at risk, 80 % of 7 days.
+    late = MON_9 + dt.timedelta(hours=40)
+    result = sla.evaluate_sla(created_at=created, priority=10, escalated=False, category=None, first_reply_at=late,
+                              resolved_at=None, now=late, policy=POLICY)
+    assert sla.next_change_at(created_at=created, sla_result=result, first_reply_at=late, now=late,
+                              policy=POLICY) == created + dt.timedelta(days=7) * 0.8
+    # Everything past and ageing capped: nothing happens by itself any more.
+    gone = MON_9 + dt.timedelta(days=30)
+    result = sla.evaluate_sla(created_at=created, priority=10, escalated=False, category=None, first_reply_at=None,
+                              resolved_at=None, now=gone, policy=POLICY)
+    assert sla.next_change_at(created_at=created, sla_result=result, first_reply_at=None, now=gone,
+                              policy=POLICY) is None

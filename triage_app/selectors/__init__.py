@@ -33,6 +33,7 @@ from triage_app.selectors.queue import (
 from triage_app.selectors.search import (
     SEARCH_PAGE_SIZE,
     SEARCH_PAGE_SIZE_MAX,
+    SEARCH_RANK_MAX,
     SearchFilters,
     complaint_search,
     search_filters_from,
@@ -43,6 +44,7 @@ from triage_app.selectors.users import user_is_staff, user_is_triage_admin
 
 __all__ = [
     "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "SEARCH_PAGE_SIZE", "SEARCH_PAGE_SIZE_MAX",
+    "SEARCH_RANK_MAX",
     "SearchFilters", "ab_results", "complaint_detail", "complaint_search", "search_filters_from", "search_page",
     "search_paging_from",
     "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",

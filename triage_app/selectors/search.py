@@ -9,15 +9,21 @@ language. Each (column, language) pair has a GIN expression index (migration 001
 and the query spells the indexed expressions exactly, so each arm of the UNION below is
 an index scan, not a scan of every complaint.
 
-Relevance is ts_rank of the complaint's own text (the better of the two languages);
-ties and searches without words go newest first.
+Relevance is ts_rank of the complaint's own text (the better of the two languages),
+which PostgreSQL computes for every match: affordable up to SEARCH_RANK_MAX matches.
+Broader words (hundreds of thousands of complaints say "order") are listed newest
+first instead, read backwards along the submission-time index until a page is full,
+with no total ("more than 5,000") and a next page while there is one; ties and
+searches without words go newest first too.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import BooleanField, F, QuerySet
 from django.db.models.expressions import RawSQL
 
 from triage_app import errors
@@ -32,6 +38,8 @@ SEARCHED_EVENT_KINDS = (ComplaintEvent.Kind.NOTE, ComplaintEvent.Kind.REPLY, Com
 SEARCH_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE_MAX = 200
 SEARCH_QUERY_MAX_CHARS = 200
+# Rank by relevance when at most this many complaints match; list newest first beyond.
+SEARCH_RANK_MAX = 5000
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,36 @@ def _matching_ids_sql() -> str:
     return " UNION ".join(arms)
 
 
+def _broad(q: str) -> bool:
+    """Whether more than SEARCH_RANK_MAX complaints match `q` in one arm of the search:
+    each arm's count stops at the limit, so a broad word costs its index's bitmap, not a
+    visit to every complaint that says it."""
+    with connection.cursor() as cursor:
+        for arm in _matching_ids_sql().split(" UNION "):
+            cursor.execute(f"SELECT count(*) FROM ({arm} LIMIT %s) AS arm", [q, SEARCH_RANK_MAX + 1])
+            if cursor.fetchone()[0] > SEARCH_RANK_MAX:
+                return True
+    return False
+
+
+def _match_sql() -> str:
+    """The search as one condition on a complaint row (for the newest-first listing, where
+    the planner walks the submission-time index and tests each row)."""
+    kinds = ", ".join(f"'{kind.value}'" for kind in SEARCHED_EVENT_KINDS)
+    text = [f"to_tsvector('{c}', triage_complaint.text) @@ websearch_to_tsquery('{c}', %s)" for c in SEARCH_CONFIGS]
+    events = " OR ".join(f"to_tsvector('{c}', body) @@ websearch_to_tsquery('{c}', %s)" for c in SEARCH_CONFIGS)
+    return ("(" + " OR ".join(text) + f" OR triage_complaint.id IN (SELECT complaint_id FROM triage_complaint_event"
+            f" WHERE kind IN ({kinds}) AND ({events})))")
+
+
 def _rank_sql() -> str:
     return "GREATEST(" + ", ".join(
         f"ts_rank(to_tsvector('{c}', triage_complaint.text), websearch_to_tsquery('{c}', %s))"
         for c in SEARCH_CONFIGS) + ")"
 
 
-def complaint_search(filters: SearchFilters) -> QuerySet[Complaint]:
-    """Complaints matching `filters`, best match first (newest first without words)."""
+def complaint_search(filters: SearchFilters, *, ranked: bool = True) -> QuerySet[Complaint]:
+    """Complaints matching `filters`, best match first (`ranked`), else newest first."""
     complaints = Complaint.objects.select_related("score", "claimed_by")
     if filters.status:
         complaints = complaints.filter(status=filters.status)
@@ -80,6 +110,9 @@ def complaint_search(filters: SearchFilters) -> QuerySet[Complaint]:
     if not filters.q:
         return complaints.order_by("-created_at", "id")
     arms = 2 * len(SEARCH_CONFIGS)
+    if not ranked:
+        return (complaints.filter(RawSQL(_match_sql(), [filters.q] * arms, output_field=BooleanField()))
+                .order_by("-created_at", "id"))
     complaints = complaints.filter(id__in=RawSQL(_matching_ids_sql(), [filters.q] * arms))
     return (complaints.annotate(rank=RawSQL(_rank_sql(), [filters.q] * len(SEARCH_CONFIGS)))
             .order_by(F("rank").desc(), "-created_at", "id"))
@@ -127,14 +160,20 @@ def search_filters_from(params) -> SearchFilters:
 
 
 def search_page(filters: SearchFilters, *, page: int = 1, page_size: int = SEARCH_PAGE_SIZE) -> dict:
-    """One page of complaint_search: {"count", "page", "pages", "page_size", "complaints"}.
-    A page past the last is the last (an empty result is page 1 of 1)."""
-    from django.core.paginator import Paginator
-
-    paginator = Paginator(complaint_search(filters), min(SEARCH_PAGE_SIZE_MAX, page_size))
+    """One page of complaint_search: {"count", "page", "pages", "page_size", "has_next",
+    "order", "complaints"}. Ranked ("relevance") when at most SEARCH_RANK_MAX complaints
+    match, with the exact count and pages (a page past the last is the last); else
+    "newest", with count and pages None and `has_next` from one row past the page."""
+    size = min(SEARCH_PAGE_SIZE_MAX, page_size)
+    if filters.q and _broad(filters.q):
+        rows = list(complaint_search(filters, ranked=False)[(page - 1) * size:page * size + 1])
+        return {"count": None, "page": page, "pages": None, "page_size": size, "has_next": len(rows) > size,
+                "order": "newest", "complaints": rows[:size]}
+    paginator = Paginator(complaint_search(filters), size)
     current = paginator.get_page(page)
     return {"count": paginator.count, "page": current.number, "pages": paginator.num_pages,
-            "page_size": paginator.per_page, "complaints": list(current.object_list)}
+            "page_size": paginator.per_page, "has_next": current.has_next(),
+            "order": "relevance" if filters.q else "newest", "complaints": list(current.object_list)}
 
 
 def search_paging_from(params) -> tuple[int, int]:

@@ -161,6 +161,7 @@ def complaint_reply_add(*, complaint_id: uuid.UUID, by: User, body: object) -> C
         if complaint.first_reply_at is None:  # stops the first-reply clock (triage_core.sla)
             complaint.first_reply_at = complaint.updated_at
             update.append("first_reply_at")
+            QueueEntry.objects.filter(complaint=complaint).update(next_check_at=None)  # the SLA worker's turn
         complaint.save(update_fields=update)
         event = ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.REPLY,
                                               body=body, public=True, actor=by)

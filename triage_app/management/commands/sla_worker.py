@@ -4,10 +4,13 @@
     python manage.py sla_worker                 # a pass every 30 s until SIGTERM/SIGINT
     python manage.py sla_worker --once          # one pass, then exit
     python manage.py sla_worker --interval 10
+    python manage.py sla_worker --once --full   # every open complaint, whatever its turn
 
 Waiting time lifts a complaint in the queue and due times pass by themselves, so the
-worker re-evaluates on a clock, not on events; a new SLA policy is applied at once by
-the service that saves it. A database that is down costs a pass, not the worker.
+worker re-evaluates on a clock; each pass reads only the complaints whose turn has come
+(new, changed, or at their next clock-driven change: services.sla_pass). A new SLA
+policy is applied to every open complaint at once by the service that saves it. A
+database that is down costs a pass, not the worker.
 """
 from __future__ import annotations
 
@@ -30,17 +33,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
         parser.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
+        parser.add_argument("--full", action="store_true",
+                            help="evaluate every open complaint, not only those whose turn has come (with --once)")
 
-    def handle(self, *args, once: bool = False, interval: float = 30.0, **options) -> None:
+    def handle(self, *args, once: bool = False, interval: float = 30.0, full: bool = False, **options) -> None:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.set())
 
         def run_pass() -> tuple[int, bool]:
-            result = services.sla_pass()
+            result = services.sla_pass(full=full and once)
             if once:
-                self.stdout.write(f"{result.evaluated} open complaints evaluated, {result.changed} updated, "
+                self.stdout.write(f"{result.evaluated} complaints evaluated, {result.changed} updated, "
                                   f"{result.breached} newly breached, in {result.seconds:.1f} s")
             return 0, False  # never a "full" pass: wait `interval` before the next
 
