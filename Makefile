@@ -53,3 +53,4 @@ bench: up  ## throughput / latency benchmarks with in-run baselines
 	$(PY) bench/bench_scoring.py
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_live.py
+	$(PY) bench/bench_queue.py

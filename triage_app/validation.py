@@ -5,10 +5,12 @@ database with something Postgres would reject (a NUL byte, an unpaired surrogate
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 
 from triage_app import errors
 from triage_app.errors import InvalidInput
@@ -68,3 +70,23 @@ def complaint_input_validate(*, data: object) -> ComplaintInput:
         raise InvalidInput(problems)
     return ComplaintInput(text=text, email=email)
 
+
+
+def number_in_range(values: Mapping[str, object], field: str, low: float, high: float,
+                    problems: dict[str, list[str]]) -> float | None:
+    """values[field] as a number from `low` to `high` (an admin setting: the escalation
+    and SLA policies), or None with the problem recorded under `field` (not a number,
+    NaN, a JSON boolean, out of range)."""
+    raw = values.get(field)
+    value: float | None
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+        if value != value or isinstance(raw, bool):  # NaN, or a JSON boolean
+            raise ValueError
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not low <= value <= high:
+        problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
+                                                                      high=high)]
+        return None
+    return value

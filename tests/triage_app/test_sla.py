@@ -12,6 +12,7 @@ from tests.triage_app.factories import complaint_make, score_make
 from triage_app import selectors, services
 from triage_app.errors import InvalidInput
 from triage_app.models import AuditLog, Complaint, ComplaintEvent, QueueEntry, ServiceLevelPolicy
+from triage_app.services import sla as sla_service
 from triage_core import sla
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +196,9 @@ def test_a_steady_pass_reads_only_the_complaints_whose_turn_has_come(staff_user)
     assert (result.evaluated, result.changed) == (2, 2)
     assert entry(quiet).queue_rank == pytest.approx(13.0)
     assert services.sla_pass(full=True).evaluated == 2
+    # Long past every target, ageing at its cap: nothing more happens by itself.
+    done_waiting = aged(complaint_make(text="Forgotten."), hours=24 * 30)
+    score_make(complaint=done_waiting, priority=1)
+    assert services.sla_pass().evaluated == 1
+    assert entry(done_waiting).next_check_at == sla_service.NEVER
+    assert services.sla_pass().evaluated == 0

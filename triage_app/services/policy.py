@@ -17,6 +17,7 @@ from triage_app.models import (
 )
 from triage_app.selectors import policy_as_core, policy_current
 from triage_app.services.audit import audit_record, latest_version_locked
+from triage_app.validation import number_in_range
 from triage_core.priority import DEFAULT_POLICY, POLICY_FIELDS, POLICY_RANGES, SIGNALS, evaluate
 
 
@@ -42,18 +43,7 @@ def policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
     cleaned: dict[str, object] = {}
     numbers: dict[str, float] = {}
     for field, (low, high) in POLICY_RANGES.items():
-        raw = values.get(field)
-        value: float | None
-        try:
-            value = float(raw)  # type: ignore[arg-type]
-            if value != value or isinstance(raw, bool):  # NaN, or a JSON boolean
-                raise ValueError
-        except (TypeError, ValueError):
-            value = None
-        if value is None or not low <= value <= high:
-            problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
-                                                                          high=high)]
-        else:
+        if (value := number_in_range(values, field, low, high, problems)) is not None:
             cleaned[field] = numbers[field] = value
     if not problems and sum(numbers[f] for f in ("weight_sentiment", "weight_severity", "weight_category")) <= 0:
         # The complaint weight alone is not enough: vader gives no complaint probability.

@@ -17,12 +17,16 @@ from triage_app import errors, live
 from triage_app.errors import InvalidInput
 from triage_app.models import ComplaintEvent, ServiceLevelPolicy
 from triage_app.services.audit import audit_record, latest_version_locked
+from triage_app.validation import number_in_range
 from triage_core import sla
 from triage_core.priority import CATEGORY_WEIGHTS
 
 log = logging.getLogger("triage_app.sla")
 
 SLA_FIELDS = (*sla.SLA_RANGES, "targets", "business_hours")
+# next_check_at of an entry the clock will not change again (every clock past, ageing at
+# its cap): only a score change, a reply or a new policy brings it back. NULL means "now".
+NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
 def sla_policy_values(policy: ServiceLevelPolicy | None) -> dict | None:
@@ -39,22 +43,6 @@ def sla_policy_as_core(policy: ServiceLevelPolicy | None) -> sla.SlaPolicy:
     if policy is None:
         return sla.DEFAULT_SLA_POLICY
     return sla.sla_policy_from_values(version=policy.version, values=sla_policy_values(policy) or {})
-
-
-def _number(values: Mapping[str, object], field: str, low: float, high: float,
-            problems: dict[str, list[str]]) -> float | None:
-    raw = values.get(field)
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-        if value != value or isinstance(raw, bool):
-            raise ValueError
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not low <= value <= high:
-        problems[field] = [gettext(errors.POLICY_OUT_OF_RANGE).format(field=field.replace("_", " "), low=low,
-                                                                      high=high)]
-        return None
-    return value
 
 
 def _targets_validate(raw: object, problems: dict[str, list[str]]) -> list[dict]:
@@ -116,7 +104,7 @@ def _hours_validate(raw: object, problems: dict[str, list[str]]) -> dict | None:
 
 def sla_policy_validate(*, values: Mapping[str, object]) -> dict[str, object]:
     problems: dict[str, list[str]] = {}
-    cleaned: dict[str, object] = {field: _number(values, field, low, high, problems)
+    cleaned: dict[str, object] = {field: number_in_range(values, field, low, high, problems)
                                   for field, (low, high) in sla.SLA_RANGES.items()}
     cleaned["targets"] = _targets_validate(values.get("targets"), problems)
     if not problems and not cleaned["targets"]:
@@ -173,7 +161,7 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
         new_rank = sla.queue_rank(priority=priority, escalated=escalated, state=result.state,
                                   waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy)
         next_at = sla.next_change_at(created_at=created, sla_result=result, first_reply_at=replied, now=now,
-                                     policy=policy)
+                                     policy=policy) or NEVER
         row = (cid, result.first_reply_due, result.resolution_due, result.state, result.reason or "", new_rank,
                policy.version, next_at)
         if row[1:] != (first_due, resolution_due, state, reason or "", rank, version, check_at):
