@@ -9,9 +9,11 @@ from django import forms
 from django.contrib import admin
 
 from triage_app import errors, selectors, services
+from triage_app.canned import PLACEHOLDERS, placeholder_problems
 from triage_app.errors import InvalidInput
 from triage_app.models import (
     AuditLog,
+    CannedReply,
     Complaint,
     ComplaintEvent,
     DeadLetter,
@@ -238,3 +240,46 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CannedReplyForm(forms.ModelForm):
+    class Meta:
+        model = CannedReply
+        fields = ("title", "language", "body", "active")
+        help_texts = {"body": "Placeholders: " + "; ".join(f"{{{k}}} {v}" for k, v in PLACEHOLDERS.items()),
+                      "language": '"en" or "ru" to offer it on complaints in that language only; empty: all'}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if problems := placeholder_problems(body):
+            raise forms.ValidationError(problems)
+        return body
+
+    def clean_language(self) -> str:
+        language = self.cleaned_data["language"].strip().lower()
+        if language not in ("", "en", "ru"):
+            raise forms.ValidationError('"en", "ru" or empty')
+        return language
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Canned replies for the staff reply box; written by triage admins."""
+    form = CannedReplyForm
+    list_display = ("title", "language", "active", "updated_at")
+    list_filter = ("language", "active")
+
+    def has_module_permission(self, request) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)

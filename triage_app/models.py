@@ -361,6 +361,27 @@ class Correction(models.Model):
         return f"{self.kind} {self.value} on {self.complaint_id}"
 
 
+class CannedReply(models.Model):
+    """A prepared answer staff insert from the reply box, its placeholders filled in for
+    the complaint at hand (triage_app/canned.py: {tracking_code}, {tracking_url},
+    {customer_email}, {agent}, {submitted}). Admins write them in the Django admin."""
+
+    title = models.CharField(max_length=80, unique=True)
+    body = models.TextField()
+    # "en", "ru": offered on complaints in that language; empty: on every complaint.
+    language = models.CharField(max_length=8, blank=True, default="")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "triage_canned_reply"
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class ServiceLevelPolicy(models.Model):
     """Append-only, like the escalation policy: the targets for first reply and
     resolution per band and category, how ageing lifts a waiting complaint, and optional

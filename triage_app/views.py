@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from triage_app import errors, health, selectors, services
 from triage_app.api import submission_retry_after
+from triage_app.canned import canned_for
 from triage_app.errors import ActionRefused, InvalidInput
 from triage_app.models import AuditLog, Complaint, EscalationPolicy, Experiment, ServiceLevelPolicy
 from triage_app.serializers import user_display_name
@@ -234,6 +235,7 @@ def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
     detail = selectors.complaint_detail(complaint_id=complaint_id)
     if detail is None:
         raise Http404
+    detail["canned"] = canned_for(complaint=detail["complaint"], user=services.acting_user(request.user))
     return render(request, "triage_app/complaint.html", detail)
 
 

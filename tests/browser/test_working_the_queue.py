@@ -49,3 +49,16 @@ def test_staff_search_and_correct_the_model(new_page, staff_login, screenshot):
     correction = Correction.objects.get(complaint=wanted)
     assert (correction.value, correction.model_category, correction.by.username) == (
         "product_quality", "billing", "search-sue")
+
+
+def test_a_canned_reply_goes_into_the_reply_box_filled_in(new_page, staff_login):
+    complaint = complaint_make(text="Where is my parcel? It is a week late.", language="en")
+    score_make(complaint=complaint)
+    page = staff_login(new_page(), "canned-cat")
+    page.goto(f"/staff/complaints/{complaint.id}/")
+    page.fill("#reply-body", "Hello! ")
+    page.select_option("#canned-reply", label="Delivery delayed: we are on it")
+    page.click("#canned-insert")
+    text = page.input_value("#reply-body")
+    assert text.startswith("Hello! Hello,") and f"(code {complaint.tracking_code})" in text
+    assert text.rstrip().endswith("canned-cat")
