@@ -113,14 +113,9 @@ class MailMessageAdmin(admin.ModelAdmin):
         return False
 
 
-class VersionedAdmin(admin.ModelAdmin):
-    """Saving creates the next version; old versions stay as they were. Who may see and
-    save them is the product's one rule (the "triage admin" permission), as on the
-    product's own policy and experiment screens."""
-
-    def create_version(self, data, user):
-        """The next version from the form's cleaned data, through the app's service."""
-        raise NotImplementedError
+class TriageAdminOnly(admin.ModelAdmin):
+    """Seen and edited by triage admins only: the product's one rule (the "triage admin"
+    permission), as on the product's own policy and experiment screens."""
 
     def has_module_permission(self, request) -> bool:
         return selectors.user_is_triage_admin(request.user)
@@ -133,6 +128,14 @@ class VersionedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return selectors.user_is_triage_admin(request.user)
+
+
+class VersionedAdmin(TriageAdminOnly):
+    """Saving creates the next version; old versions stay as they were."""
+
+    def create_version(self, data, user):
+        """The next version from the form's cleaned data, through the app's service."""
+        raise NotImplementedError
 
     def get_readonly_fields(self, request, obj=None):
         return ("version", "created_at", "created_by")
@@ -263,23 +266,11 @@ class CannedReplyForm(forms.ModelForm):
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin):
+class CannedReplyAdmin(TriageAdminOnly):
     """Canned replies for the staff reply box; written by triage admins."""
     form = CannedReplyForm
     list_display = ("title", "language", "active", "updated_at")
     list_filter = ("language", "active")
-
-    def has_module_permission(self, request) -> bool:
-        return selectors.user_is_triage_admin(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return selectors.user_is_triage_admin(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return selectors.user_is_triage_admin(request.user)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return selectors.user_is_triage_admin(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return selectors.user_is_triage_admin(request.user)

@@ -47,3 +47,15 @@ def test_the_complaint_page_offers_the_replies_of_its_language_filled_in(client,
     assert "Retired" not in titles and "Delivery delayed: we are on it" not in titles
     assert {"title": "Any language", "text": f"Code {complaint.tracking_code}, alice"} in found
     assert "triage_app/canned.js" in body
+
+
+def test_only_triage_admins_write_canned_replies_in_the_admin(client, staff_user, admin_user):
+    staff_user.is_staff = True
+    staff_user.save()
+    client.force_login(staff_user)
+    assert client.get("/admin/triage_app/cannedreply/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/admin/triage_app/cannedreply/").status_code == 200
+    response = client.post("/admin/triage_app/cannedreply/add/", {"title": "Refund sent", "language": "en",
+                                                                  "body": "Sent to {customer_email}.", "active": "on"})
+    assert response.status_code == 302 and CannedReply.objects.filter(title="Refund sent").exists()
