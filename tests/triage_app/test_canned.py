@@ -15,11 +15,11 @@ from triage_app.models import CannedReply
 pytestmark = pytest.mark.django_db
 
 
-def test_placeholders_are_filled_for_the_complaint():
+def test_placeholders_are_filled_for_the_complaint(settings):
     complaint = complaint_make(email="anna@example.com")
     text = fill("Dear {customer_email}: {tracking_code} at {tracking_url}, {agent} ({submitted}).",
                 complaint=complaint, agent="Sam")
-    assert text == (f"Dear anna@example.com: {complaint.tracking_code} at http://127.0.0.1:8000/track/"
+    assert text == (f"Dear anna@example.com: {complaint.tracking_code} at {settings.TRIAGE_PUBLIC_URL}/track/"
                     f"{complaint.tracking_code}/, Sam ({complaint.created_at.date().isoformat()}).")
     assert fill("a lone { brace", complaint=complaint, agent="Sam") == "a lone { brace"
 
