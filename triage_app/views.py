@@ -321,25 +321,34 @@ def policy_page(request: HttpRequest) -> HttpResponse:
 
 
 SLA_TARGET_ROWS_EXTRA = 3  # empty rows under the current targets, to add some
+# At most this many target rows are read from a post: one per band and category, and spare.
+SLA_TARGET_ROWS_MAX = (len(BANDS) * (len(CATEGORY_WEIGHTS) + 1)) + SLA_TARGET_ROWS_EXTRA
+
+
+def _minutes(hours: str) -> object:
+    """Hours, as people think of them, as the policy's minutes; what is not a number is
+    passed on as it is, for the validation to name."""
+    try:
+        return round(float(hours) * 60)
+    except ValueError:
+        return hours
 
 
 def _sla_targets_from_post(post) -> list[dict]:
-    """The SLA form's target rows; a row left empty is dropped. Hours, as people think of
-    them, become the policy's minutes."""
+    """The SLA form's target rows; a row left empty is dropped. A row count that is not a
+    whole number reads no rows (the validation then asks for one)."""
+    try:
+        count = min(SLA_TARGET_ROWS_MAX, max(0, int(post.get("target-count", 0) or 0)))
+    except ValueError:
+        count = 0
     rows = []
-    for i in range(int(post.get("target-count", 0) or 0)):
+    for i in range(count):
         band, category = post.get(f"target-{i}-band", "").strip(), post.get(f"target-{i}-category", "").strip()
         first, resolution = post.get(f"target-{i}-first", "").strip(), post.get(f"target-{i}-resolution", "").strip()
         if not (band or first or resolution):
             continue
-
-        def minutes(hours: str) -> object:
-            try:
-                return round(float(hours) * 60)
-            except ValueError:
-                return hours
-        rows.append({"band": band, "category": category or None, "first_reply_minutes": minutes(first),
-                     "resolution_minutes": minutes(resolution)})
+        rows.append({"band": band, "category": category or None, "first_reply_minutes": _minutes(first),
+                     "resolution_minutes": _minutes(resolution)})
     return rows
 
 

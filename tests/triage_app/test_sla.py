@@ -202,3 +202,18 @@ def test_a_steady_pass_reads_only_the_complaints_whose_turn_has_come(staff_user)
     assert services.sla_pass().evaluated == 1
     assert entry(done_waiting).next_check_at == sla_service.NEVER
     assert services.sla_pass().evaluated == 0
+
+
+@pytest.mark.parametrize("count", ["many", "1000000000"])
+def test_a_forged_row_count_is_no_500_and_reads_no_more_than_the_form_has(client, admin_user, count):
+    """Mutant tried: int(target-count) unguarded -> "many" answered 500; the test failed."""
+    client.force_login(admin_user)
+    form = {"high_at": "50", "at_risk_fraction": "0.75", "ageing_per_hour": "2", "ageing_cap": "40",
+            "target-count": count, "target-0-band": "urgent", "target-0-first": "1", "target-0-resolution": "8"}
+    response = client.post("/manage/sla/", form)
+    if count == "many":
+        assert response.status_code == 400 and "Give at least one target" in response.content.decode()
+    else:
+        assert response.status_code == 302
+        assert ServiceLevelPolicy.objects.order_by("-version").first().targets == [
+            {"band": "urgent", "category": None, "first_reply_minutes": 60, "resolution_minutes": 480}]
