@@ -86,6 +86,9 @@ def load(count: int, seed: int) -> None:
     categories = list(CATEGORY_WEIGHTS)
     texts = complaint_texts(seed)
     with psycopg.connect(bench_url()) as conn:
+        # The migrations' own definitions, to build again after the load.
+        definitions = [row[0] for row in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [list(FTS_INDEXES)])]
         for index in FTS_INDEXES:
             conn.execute(f"DROP INDEX IF EXISTS {index}")
         with conn.cursor() as cur, tqdm(total=count, desc="loading complaints", unit="row") as bar:
@@ -100,8 +103,8 @@ def load(count: int, seed: int) -> None:
                     bar.update(len(rows))
                     rows = []
         conn.commit()
-        with tqdm(total=len(FTS_INDEXES), desc="building search indexes", unit="index") as bar:
-            for sql in _index_sql():
+        with tqdm(total=len(definitions), desc="building search indexes", unit="index") as bar:
+            for sql in definitions:
                 conn.execute(sql)
                 bar.update(1)
         conn.execute("ANALYZE")
@@ -129,17 +132,6 @@ def _copy_batch(cur, rows, rng: random.Random, categories: list[str], now: datet
         for cid, created, _, _ in rows[::10]:
             copy.write_row((cid, "note", None, False, "Called the courier; the parcel is lost, refund agreed.",
                             created + timedelta(hours=1)))
-
-
-def _index_sql() -> list[str]:
-    kinds = "'note', 'reply', 'customer_reply'"
-    return [f"CREATE INDEX {name} ON {table} USING gin (to_tsvector('{config}', {column}))"
-            + (f" WHERE kind IN ({kinds})" if table == "triage_complaint_event" else "")
-            for name, table, column, config in (
-                ("triage_complaint_fts_en", "triage_complaint", "text", "english"),
-                ("triage_complaint_fts_ru", "triage_complaint", "text", "russian"),
-                ("triage_event_fts_en", "triage_complaint_event", "body", "english"),
-                ("triage_event_fts_ru", "triage_complaint_event", "body", "russian"))]
 
 
 def timed_get(client, url: str, params: dict) -> float:

@@ -91,8 +91,9 @@ class ModelRegistry:
     def __init__(self, models: Iterable[ScoringModel], *, extra: Iterable[ScoringModel] = ()):
         """`extra` models are served by version only: the name's default stays the newest
         of `models` (a model trained locally never takes over the seeded experiment)."""
-        extra = list(extra)
-        self._extra_ids = {id(m) for m in extra}
+        models = list(models)
+        # The newest of `models` per name: sorted oldest first, so the newest is kept.
+        self._defaults = {m.name: m for m in sorted(models, key=lambda m: _release_order(m.version))}
         by_name: dict[str, list[ScoringModel]] = {}
         for model in [*models, *extra]:
             by_name.setdefault(model.name, []).append(model)
@@ -115,7 +116,7 @@ class ModelRegistry:
 
     def default(self, name: str) -> ScoringModel:
         versions = self.versions(name)
-        return next((m for m in versions if id(m) not in self._extra_ids), versions[0])
+        return self._defaults.get(name, versions[0])
 
     def version(self, name: str, version: str) -> ScoringModel:
         """`name` at `version`, given in full ("1.0.0+abcd1234") or by its release ("1.0.0")."""

@@ -112,14 +112,13 @@ class QueueItemOut(serializers.Serializer):
     def to_representation(self, complaint: Complaint) -> dict:
         score: Score | None = getattr(complaint, "score", None)
         entry = queue_entry_of(complaint)
+        clocks = {"state": None, "reason": None, "first_reply_due": None, "resolution_due": None} if entry is None \
+            else {"state": entry.sla_state, "reason": entry.sla_reason or None,
+                  "first_reply_due": _iso(entry.first_reply_due), "resolution_due": _iso(entry.resolution_due)}
         return {
             "rank": None if score is None else effective_rank(queue_rank=entry.queue_rank if entry else None,
                                                               priority=score.priority, escalated=score.escalated),
-            "sla": {"state": entry.sla_state if entry else None,
-                    "reason": (entry.sla_reason or None) if entry else None,
-                    "first_reply_due": _iso(entry.first_reply_due) if entry else None,
-                    "resolution_due": _iso(entry.resolution_due) if entry else None,
-                    "first_reply_at": _iso(complaint.first_reply_at)},
+            "sla": {**clocks, "first_reply_at": _iso(complaint.first_reply_at)},
             "id": str(complaint.id),
             "text": complaint.text,
             "status": complaint.status,

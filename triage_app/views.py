@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -357,7 +358,7 @@ def _sla_targets_from_post(post) -> list[dict]:
 def sla_page(request: HttpRequest) -> HttpResponse:
     """The service levels (triage_core.sla): targets per band and category, ageing, business
     hours. Saving makes a new version, audited, and re-evaluates every open complaint."""
-    current = services.sla_policy_current()
+    current = selectors.sla_policy_current()
     values = services.sla_policy_values(current) or {}
     problems: dict = {}
     if request.method == "POST":
@@ -385,8 +386,7 @@ def sla_page(request: HttpRequest) -> HttpResponse:
         "current": current, "values": values, "errors": problems, "targets": targets,
         "bands": BANDS, "categories": list(CATEGORY_WEIGHTS), "hours": hours,
         "weekdays": [(n, name, str(n) in [str(d) for d in hours.get("weekdays", [0, 1, 2, 3, 4])])
-                     for n, name in enumerate([gettext("Mon"), gettext("Tue"), gettext("Wed"), gettext("Thu"),
-                                               gettext("Fri"), gettext("Sat"), gettext("Sun")])],
+                     for n, name in WEEKDAYS_ABBR.items()],
         "fields": [(f, SLA_LABELS[f], SLA_RANGES[f]) for f in SLA_RANGES],
         "versions": ServiceLevelPolicy.objects.select_related("created_by")[:20],
         "audit": AuditLog.objects.filter(entity="sla_policy").select_related("actor")[:20],

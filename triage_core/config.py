@@ -66,6 +66,9 @@ def addresses() -> Addresses:
 KAFKA_ROLES = ("app", "loader", "stream")
 KAFKA_ADMIN = "admin"
 KAFKA_SCRAM_MECHANISM = "SCRAM-SHA-512"
+# The Java login module of each SASL mechanism the product uses (sasl.jaas.config).
+JAAS_MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+                KAFKA_SCRAM_MECHANISM: "org.apache.kafka.common.security.scram.ScramLoginModule"}
 # The stream's consumer groups are Spark's, named with this prefix (its groupIdPrefix);
 # the stream's ACLs grant groups by it.
 STREAM_GROUP_PREFIX = "triage-stream"
@@ -115,10 +118,8 @@ def spark_kafka_options(role: str = "stream") -> dict[str, str]:
     login = kafka_login(role)
     options = {"kafka.security.protocol": login.protocol}
     if login.mechanism:
-        module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if login.mechanism == "PLAIN"
-                  else "org.apache.kafka.common.security.scram.ScramLoginModule")
         options.update({"kafka.sasl.mechanism": login.mechanism,
-                        "kafka.sasl.jaas.config": jaas_login(module, username=login.username,
+                        "kafka.sasl.jaas.config": jaas_login(JAAS_MODULES[login.mechanism], username=login.username,
                                                              password=login.password)})
     return options
 

@@ -87,6 +87,8 @@ SLA_RANGES: Mapping[str, tuple[float, float]] = {
     "ageing_cap": (0.0, 500.0),
 }
 TARGET_MINUTES_MAX = 365 * 24 * 60
+# Every stored field of an SLA policy besides its version.
+SLA_FIELDS = (*SLA_RANGES, "targets", "business_hours")
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,8 @@ def next_change_at(*, created_at: dt.datetime, sla_result: Sla, first_reply_at: 
     change, a reply or a new policy puts it back in line; the SLA worker evaluates only
     complaints whose instant has come)."""
     candidates = []
-    clocks = [(sla_result.resolution_due, None)]
-    if first_reply_at is None:
-        clocks.append((sla_result.first_reply_due, None))
-    for due, _ in clocks:
+    running = [sla_result.resolution_due] if first_reply_at else [sla_result.resolution_due, sla_result.first_reply_due]
+    for due in running:
         at_risk = created_at + (due - created_at) * policy.at_risk_fraction
         candidates += [t for t in (at_risk, due) if t > now]
     waited = math.floor(max(0.0, (now - created_at).total_seconds()) / 3600.0)
@@ -216,11 +216,9 @@ def next_change_at(*, created_at: dt.datetime, sla_result: Sla, first_reply_at: 
 
 
 def effective_rank(*, queue_rank: float | None, priority: float, escalated: bool) -> float:
-    """Where a complaint stands in the queue now: the SLA worker's rank, or, when the
-    stream has scored it since (a new complaint, a revision that escalates), its fresh
-    score's own rank, whichever is higher, so a new escalation is on top at once and
-    never waits for the next SLA pass. triage_app.selectors.queue orders by the same
-    expression in SQL."""
+    """Where a complaint stands in the queue: its queue entry's rank, never below its
+    score's own rank (the rule the trigger of migration 0015 and the SLA worker's write
+    keep in the database); a complaint with no entry (resolved) by its score alone."""
     fresh = float(priority) + (ESCALATED_BONUS if escalated else 0.0)
     return max(queue_rank or 0.0, fresh)
 
@@ -235,9 +233,16 @@ def sla_policy_from_values(*, version: int, values: Mapping[str, Any]) -> SlaPol
         targets=tuple(SlaTarget(band=str(t["band"]), category=t.get("category") or None,
                                 first_reply_minutes=int(t["first_reply_minutes"]),
                                 resolution_minutes=int(t["resolution_minutes"])) for t in targets) or DEFAULT_TARGETS,
-        business_hours=None if not hours else BusinessHours(
-            start_hour=int(hours.get("start_hour", 9)), end_hour=int(hours.get("end_hour", 18)),
-            weekdays=tuple(int(d) for d in hours.get("weekdays", (0, 1, 2, 3, 4))),
-            country=hours.get("country") or None, timezone=str(hours.get("timezone") or "UTC")),
+        business_hours=business_hours_from(hours) if hours else None,
         **numbers,
     )
+
+
+def business_hours_from(values: Mapping[str, Any]) -> BusinessHours:
+    """BusinessHours from stored or posted values (defaults for what is left out): weekdays
+    as a sorted set, the country code upper-case. ValueError/TypeError for values that are
+    not numbers; the ranges are the SLA policy's validation's to check."""
+    return BusinessHours(start_hour=int(values.get("start_hour", 9)), end_hour=int(values.get("end_hour", 18)),
+                         weekdays=tuple(sorted({int(d) for d in values.get("weekdays", (0, 1, 2, 3, 4))})),
+                         country=str(values.get("country") or "").upper() or None,
+                         timezone=str(values.get("timezone") or "UTC"))

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from stack.base import ADDR, ROOT, VAR, Component, host_port, log, port_open, spawn, stop_pid
 from triage_core.config import (
     DEFAULT_VAR_DIR,
+    JAAS_MODULES,
     KAFKA_ADMIN,
     KAFKA_SCRAM_MECHANISM,
     build_dir,
@@ -206,10 +207,6 @@ def kafka_java(main: str, *args: str) -> list[str]:
             "-cp", f"{libs}/*", main, *args]
 
 
-PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
-SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule"
-
-
 def write_kafka_config() -> Path:
     """server.properties (0600: it holds the admin's password) for one KRaft node.
 
@@ -244,7 +241,7 @@ def write_kafka_config() -> Path:
         "log.retention.hours": "168",
     }
     if admin.mechanism:
-        plain = jaas_login(PLAIN_MODULE, username=admin.username, password=admin.password,
+        plain = jaas_login(JAAS_MODULES["PLAIN"], username=admin.username, password=admin.password,
                            **{f"user_{admin.username}": admin.password})
         props |= {
             "sasl.mechanism.inter.broker.protocol": "PLAIN",
@@ -252,7 +249,7 @@ def write_kafka_config() -> Path:
             "listener.name.sasl_plaintext.sasl.enabled.mechanisms": f"{KAFKA_SCRAM_MECHANISM},PLAIN",
             "listener.name.sasl_plaintext.plain.sasl.jaas.config": plain,
             f"listener.name.sasl_plaintext.{KAFKA_SCRAM_MECHANISM.lower()}.sasl.jaas.config":
-                f"{SCRAM_MODULE} required;",
+                f"{JAAS_MODULES[KAFKA_SCRAM_MECHANISM]} required;",
             "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
             "listener.name.controller.plain.sasl.jaas.config": plain,
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",

@@ -29,7 +29,7 @@ def aged(complaint: Complaint, hours: float) -> Complaint:
 
 
 def test_the_migration_seeds_the_default_policy():
-    policy = services.sla_policy_as_core(services.sla_policy_current())
+    policy = selectors.sla_policy_as_core(selectors.sla_policy_current())
     assert policy.version == 1 and policy.targets == sla.DEFAULT_TARGETS
 
 

@@ -12,7 +12,13 @@ per subject:
 Callers import this package (`selectors.complaint_queue(...)`); it names what the modules offer.
 """
 from triage_app.selectors.ab import HISTOGRAM_BINS, SATISFACTION_GROUPS, ab_results, satisfaction_results
-from triage_app.selectors.admin_settings import experiment_current, policy_as_core, policy_current
+from triage_app.selectors.admin_settings import (
+    experiment_current,
+    policy_as_core,
+    policy_current,
+    sla_policy_as_core,
+    sla_policy_current,
+)
 from triage_app.selectors.complaints import (
     complaint_detail,
     complaint_get_by_tracking_code,
@@ -46,7 +52,7 @@ __all__ = [
     "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "SEARCH_PAGE_SIZE", "SEARCH_PAGE_SIZE_MAX",
     "SEARCH_RANK_MAX",
     "SearchFilters", "ab_results", "complaint_detail", "complaint_search", "search_filters_from", "search_page",
-    "search_paging_from",
+    "search_paging_from", "sla_policy_as_core", "sla_policy_current",
     "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",
     "complaint_timeline", "experiment_current", "mail_outbox_summary", "maildir_message", "maildir_recent",
     "pipeline_db_health", "policy_as_core", "policy_current", "queue_filter_choices", "queue_item",

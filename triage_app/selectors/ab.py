@@ -39,14 +39,13 @@ def ab_results(*, experiment_version: int | None = None) -> dict:
         f" GROUP BY 1, 2, 3", params)}
     staff = {(name, version, arm): (reviewed, corrected, escalated, wrong)
              for name, version, arm, reviewed, corrected, escalated, wrong in rows(
-        f"SELECT {group}, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM triage_correction k"
-        "  WHERE k.complaint_id = s.complaint_id)),"
-        " count(*) FILTER (WHERE s.escalated),"
-        " count(*) FILTER (WHERE s.escalated AND EXISTS (SELECT 1 FROM triage_correction k"
-        "  WHERE k.complaint_id = s.complaint_id AND k.kind IN ('urgency_too_high', 'not_complaint')))"
+        # k: one row per corrected complaint, and whether staff called it over-ranked.
+        f"SELECT {group}, count(*), count(k.complaint_id), count(*) FILTER (WHERE s.escalated),"
+        " count(*) FILTER (WHERE s.escalated AND k.over_ranked)"
         " FROM triage_score s JOIN triage_complaint c ON c.id = s.complaint_id"
-        f" {where + ' AND' if where else 'WHERE'}"
-        " (c.status = 'resolved' OR EXISTS (SELECT 1 FROM triage_correction k WHERE k.complaint_id = s.complaint_id))"
+        " LEFT JOIN (SELECT complaint_id, bool_or(kind IN ('urgency_too_high', 'not_complaint')) AS over_ranked"
+        "  FROM triage_correction GROUP BY complaint_id) k ON k.complaint_id = s.complaint_id"
+        f" {where + ' AND' if where else 'WHERE'} (c.status = 'resolved' OR k.complaint_id IS NOT NULL)"
         " GROUP BY 1, 2, 3", params)}
     variants = []
     for (model_name, model_version, arm, count, escalated, mean_compound, mean_priority,

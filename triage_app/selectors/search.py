@@ -53,15 +53,27 @@ class SearchFilters:
     until: dt.date | None = None  # submitted on or before this day (UTC)
 
 
+def _matches(column: str, config: str) -> str:
+    """`column` matches the query %s in text-search configuration `config`: the very
+    expression the GIN indexes of migration 0012 are built on."""
+    return f"to_tsvector('{config}', {column}) @@ websearch_to_tsquery('{config}', %s)"
+
+
+_EVENT_KINDS_SQL = ", ".join(f"'{kind.value}'" for kind in SEARCHED_EVENT_KINDS)
+
+
+def _arms() -> list[str]:
+    """One query per (column, language), each the ids of the complaints it matches (its
+    own %s), each an index scan."""
+    return ([f"SELECT id FROM triage_complaint WHERE {_matches('text', c)}" for c in SEARCH_CONFIGS]
+            + [f"SELECT complaint_id FROM triage_complaint_event WHERE kind IN ({_EVENT_KINDS_SQL})"
+               f" AND {_matches('body', c)}" for c in SEARCH_CONFIGS])
+
+
 def _matching_ids_sql() -> str:
     """The ids of complaints whose text, or one of whose notes, replies or messages,
-    matches the query %s in one of SEARCH_CONFIGS; one parameter per arm."""
-    kinds = ", ".join(f"'{kind.value}'" for kind in SEARCHED_EVENT_KINDS)
-    arms = [f"SELECT id FROM triage_complaint WHERE to_tsvector('{c}', text) @@ websearch_to_tsquery('{c}', %s)"
-            for c in SEARCH_CONFIGS]
-    arms += [f"SELECT complaint_id FROM triage_complaint_event WHERE kind IN ({kinds}) "
-             f"AND to_tsvector('{c}', body) @@ websearch_to_tsquery('{c}', %s)" for c in SEARCH_CONFIGS]
-    return " UNION ".join(arms)
+    matches the query in one of SEARCH_CONFIGS; one parameter per arm."""
+    return " UNION ".join(_arms())
 
 
 def _broad(q: str) -> bool:
@@ -69,7 +81,7 @@ def _broad(q: str) -> bool:
     each arm's count stops at the limit, so a broad word costs its index's bitmap, not a
     visit to every complaint that says it."""
     with connection.cursor() as cursor:
-        for arm in _matching_ids_sql().split(" UNION "):
+        for arm in _arms():
             cursor.execute(f"SELECT count(*) FROM ({arm} LIMIT %s) AS arm", [q, SEARCH_RANK_MAX + 1])
             if cursor.fetchone()[0] > SEARCH_RANK_MAX:
                 return True
@@ -79,11 +91,10 @@ def _broad(q: str) -> bool:
 def _match_sql() -> str:
     """The search as one condition on a complaint row (for the newest-first listing, where
     the planner walks the submission-time index and tests each row)."""
-    kinds = ", ".join(f"'{kind.value}'" for kind in SEARCHED_EVENT_KINDS)
-    text = [f"to_tsvector('{c}', triage_complaint.text) @@ websearch_to_tsquery('{c}', %s)" for c in SEARCH_CONFIGS]
-    events = " OR ".join(f"to_tsvector('{c}', body) @@ websearch_to_tsquery('{c}', %s)" for c in SEARCH_CONFIGS)
-    return ("(" + " OR ".join(text) + f" OR triage_complaint.id IN (SELECT complaint_id FROM triage_complaint_event"
-            f" WHERE kind IN ({kinds}) AND ({events})))")
+    text = " OR ".join(_matches("triage_complaint.text", c) for c in SEARCH_CONFIGS)
+    events = " OR ".join(_matches("body", c) for c in SEARCH_CONFIGS)
+    return (f"({text} OR triage_complaint.id IN (SELECT complaint_id FROM triage_complaint_event"
+            f" WHERE kind IN ({_EVENT_KINDS_SQL}) AND ({events})))")
 
 
 def _rank_sql() -> str:
@@ -94,7 +105,8 @@ def _rank_sql() -> str:
 
 def complaint_search(filters: SearchFilters, *, ranked: bool = True) -> QuerySet[Complaint]:
     """Complaints matching `filters`, best match first (`ranked`), else newest first."""
-    complaints = Complaint.objects.select_related("score", "claimed_by")
+    # "queue" too: each result is shown as a queue item, with its SLA clocks.
+    complaints = Complaint.objects.select_related("score", "claimed_by", "queue")
     if filters.status:
         complaints = complaints.filter(status=filters.status)
     if filters.category:

@@ -49,16 +49,14 @@ from triage_app.services.policy import (
 from triage_app.services.sla import (
     SlaPassResult,
     sla_pass,
-    sla_policy_as_core,
     sla_policy_create,
-    sla_policy_current,
     sla_policy_validate,
     sla_policy_values,
 )
 
 __all__ = [
-    "acting_user", "complaint_correct", "SlaPassResult", "sla_pass", "sla_policy_as_core", "sla_policy_create",
-    "sla_policy_current", "sla_policy_validate", "sla_policy_values",
+    "acting_user", "complaint_correct", "SlaPassResult", "sla_pass", "sla_policy_create", "sla_policy_validate",
+    "sla_policy_values",
     "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
     "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
     "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",

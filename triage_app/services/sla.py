@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from triage_app import errors, live
 from triage_app.errors import InvalidInput
 from triage_app.models import ComplaintEvent, ServiceLevelPolicy
+from triage_app.selectors import sla_policy_as_core, sla_policy_current
 from triage_app.services.audit import audit_record, latest_version_locked
 from triage_app.validation import number_in_range
 from triage_core import sla
@@ -23,7 +24,7 @@ from triage_core.priority import CATEGORY_WEIGHTS
 
 log = logging.getLogger("triage_app.sla")
 
-SLA_FIELDS = (*sla.SLA_RANGES, "targets", "business_hours")
+SLA_FIELDS = sla.SLA_FIELDS
 # next_check_at of an entry the clock will not change again (every clock past, ageing at
 # its cap): only a score change, a reply or a new policy brings it back. NULL means "now".
 NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
@@ -33,16 +34,6 @@ def sla_policy_values(policy: ServiceLevelPolicy | None) -> dict | None:
     if policy is None:
         return None
     return {"version": policy.version, **{f: getattr(policy, f) for f in SLA_FIELDS}}
-
-
-def sla_policy_current() -> ServiceLevelPolicy | None:
-    return ServiceLevelPolicy.objects.order_by("-version").first()
-
-
-def sla_policy_as_core(policy: ServiceLevelPolicy | None) -> sla.SlaPolicy:
-    if policy is None:
-        return sla.DEFAULT_SLA_POLICY
-    return sla.sla_policy_from_values(version=policy.version, values=sla_policy_values(policy) or {})
 
 
 def _targets_validate(raw: object, problems: dict[str, list[str]]) -> list[dict]:
@@ -81,10 +72,7 @@ def _hours_validate(raw: object, problems: dict[str, list[str]]) -> dict | None:
         problems["business_hours"] = [errors.SLA_HOURS_INVALID]
         return None
     try:
-        hours = sla.BusinessHours(start_hour=int(raw.get("start_hour", 9)), end_hour=int(raw.get("end_hour", 18)),
-                                  weekdays=tuple(sorted({int(d) for d in raw.get("weekdays", (0, 1, 2, 3, 4))})),
-                                  country=(str(raw.get("country") or "").upper() or None),
-                                  timezone=str(raw.get("timezone") or "UTC"))
+        hours = sla.business_hours_from(raw)
         if not (0 <= hours.start_hour < hours.end_hour <= 24 and hours.weekdays
                 and all(0 <= d <= 6 for d in hours.weekdays)):
             raise ValueError
