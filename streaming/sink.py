@@ -176,7 +176,7 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
         result.scored_ids = [row[0] for row in inserted]
         result.escalated_ids = [row[0] for row in inserted if row[1]]
         result.replayed_rows = len(score_lines) - len(result.scored_ids)
-        if payloads := notify.payloads(result.scored_ids, set(result.escalated_ids)):
+        if payloads := notify.payloads(result.scored_ids, set(result.escalated_ids), policy.version):
             # executemany pipelines the statements: one round trip, in order.
             conn.cursor().executemany("SELECT pg_notify(%s, %s)", [(notify_channel, p) for p in payloads])
         result.duration_ms = (time.monotonic() - started_monotonic) * 1000.0

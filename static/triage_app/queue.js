@@ -196,6 +196,15 @@
     upsert(pushed);
   }
 
+  // Refreshes come once per big micro-batch while a backlog drains: those that arrive
+  // within RELOAD_COALESCE_MS of each other cost one reload.
+  const RELOAD_COALESCE_MS = 250;
+  let reloadTimer = null;
+  function reloadSoon() {
+    if (reloadTimer !== null) return;
+    reloadTimer = setTimeout(() => { reloadTimer = null; load(); }, RELOAD_COALESCE_MS);
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/queue/");
@@ -208,7 +217,7 @@
     socket.addEventListener("message", (event) => {
       const data = JSON.parse(event.data);
       if (data.type === "items") upsert(data.items);
-      else if (data.type === "refresh") load();
+      else if (data.type === "refresh") reloadSoon();
     });
     socket.addEventListener("close", () => {
       liveStatus.textContent = t.reconnecting;

@@ -86,6 +86,7 @@ def test_a_batch_stores_complaints_scores_shadow_scores_dead_letters_and_metrics
                       " FROM triage_stream_batch").fetchall() == [(1, 3, 1, 3.0, True)]
     notes = [json.loads(n.payload) for n in pg.notifies(timeout=1, stop_after=1)]
     assert sorted(notes[0]["ids"]) == sorted([a, b]) and notes[0]["escalated"] == [a]
+    assert notes[0]["policy"] == 5  # the batch's policy (write()): the listener then needs no stale check
 
 
 def test_a_replayed_batch_changes_nothing_and_the_first_score_stands(pg_listening):

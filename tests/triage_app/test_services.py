@@ -230,3 +230,15 @@ def test_stale_scores_are_reranked_under_the_current_policy(admin_user):
     assert services.scores_reevaluate_stale(complaint_ids=[complaint.id]) == 1
     score = Score.objects.get(complaint=complaint)
     assert score.escalated and score.policy_version == SEEDED_VERSIONS + 1
+
+
+def test_a_batch_that_says_it_ranked_under_the_current_policy_is_not_read_again(admin_user):
+    current = services.policy_create(by=admin_user, values={**POLICY, "escalate_at": 10}).version
+    complaint = complaint_make()
+    score_make(complaint=complaint, compound=-0.5, priority=30, escalated=False, policy_version=1)
+    # The notification's word is taken: no score is read, so none is re-ranked ...
+    assert services.scores_reevaluate_stale(complaint_ids=[complaint.id], ranked_under=current) == 0
+    assert not Score.objects.get(complaint=complaint).escalated
+    # ... and a batch ranked under an older version is checked and re-ranked.
+    assert services.scores_reevaluate_stale(complaint_ids=[complaint.id], ranked_under=current - 1) == 1
+    assert Score.objects.get(complaint=complaint).escalated

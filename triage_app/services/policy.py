@@ -116,14 +116,16 @@ def _scores_rerank(rows: Sequence[tuple], *, policy_version: int) -> None:
         cursor.execute("DROP TABLE score_rerank")
 
 
-def scores_reevaluate_stale(*, complaint_ids: Sequence) -> int:
+def scores_reevaluate_stale(*, complaint_ids: Sequence, ranked_under: int | None = None) -> int:
     """Re-rank just-scored complaints that a batch ranked under an older policy.
 
     The stream reads the policy when a micro-batch starts; an admin change committed
     while that batch ran would otherwise leave its rows on the old thresholds.
+    `ranked_under`: the policy version the batch says it used (its notification); when
+    that is the current one, nothing is stale and no score is read.
     """
     policy = policy_current()
-    if policy is None:
+    if policy is None or (ranked_under is not None and ranked_under >= policy.version):
         return 0
     stale = Score.objects.filter(complaint_id__in=list(complaint_ids), policy_version__lt=policy.version)
     ids = list(stale.values_list("complaint_id", flat=True))

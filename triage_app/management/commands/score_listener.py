@@ -2,6 +2,10 @@
 staff dashboards. The stream sends the NOTIFY inside its batch transaction, so Postgres
 delivers it only once the scores are committed and readable here.
 
+A micro-batch's ids come in several notifications (Postgres caps a payload at 8000
+bytes); they arrive together, and the listener handles what has arrived as one: one
+policy check, one push (live.queue_push_scored).
+
     python manage.py score_listener
 """
 from __future__ import annotations
@@ -21,25 +25,42 @@ from triage_core import notify
 
 log = logging.getLogger("triage_app.score_listener")
 
-def notification_ids(payload: str) -> list[str]:
-    """The complaint ids of a scored notification; [] (and a warning) if malformed."""
+# Notifications handled as one: those already arrived when the first is read, up to this many.
+DRAIN_MAX = 1000
+
+
+def notification_read(payload: str) -> notify.Scored | None:
+    """A scored notification; None (and a warning) if malformed."""
     try:
-        ids, invalid = notify.complaint_ids(payload)
+        scored = notify.read(payload)
     except notify.PayloadInvalid as exc:
         log.warning("ignoring a %s notification (%s): %.200r", notify.CHANNEL, exc, payload)
-        return []
-    if invalid:
-        log.warning("ignoring %d ids of a %s notification that are not UUIDs", invalid, notify.CHANNEL)
-    return ids
+        return None
+    if scored.invalid:
+        log.warning("ignoring %d ids of a %s notification that are not UUIDs", scored.invalid, notify.CHANNEL)
+    return scored
+
+
+def notification_ids(payload: str) -> list[str]:
+    """The complaint ids of a scored notification; [] (and a warning) if malformed."""
+    scored = notification_read(payload)
+    return scored.ids if scored else []
+
+
+def scored_notifications_handle(payloads: list[str]) -> int:
+    """Re-rank what the batches scored under an older policy, then push it live."""
+    read = [scored for p in payloads if (scored := notification_read(p)) and scored.ids]
+    ids = list(dict.fromkeys(i for scored in read for i in scored.ids))
+    if not ids:
+        return 0
+    versions = {scored.policy_version for scored in read}
+    ranked_under = None if None in versions else min(v for v in versions if v is not None)
+    scores_reevaluate_stale(complaint_ids=ids, ranked_under=ranked_under)
+    return live.queue_push_scored(complaint_ids=ids)
 
 
 def scored_notification_handle(payload: str) -> int:
-    """Re-rank what a batch scored under an older policy, then push it live."""
-    ids = notification_ids(payload)
-    if not ids:
-        return 0
-    scores_reevaluate_stale(complaint_ids=ids)
-    return live.queue_push_items(complaint_ids=ids)
+    return scored_notifications_handle([payload])
 
 
 def listen_connection() -> psycopg.Connection:
@@ -78,15 +99,17 @@ class Command(BaseCommand):
                     if ready is not None:
                         ready.set()
                     while not stop.is_set():
-                        for message in conn.notifies(timeout=1.0):
-                            close_old_connections()
-                            pushed = scored_notification_handle(message.payload)
-                            log.info("pushed %d scored complaints", pushed)
-                            handled += 1
-                            if max_notifications and handled >= max_notifications:
-                                return handled
-                            if stop.is_set():
-                                break
+                        payloads = [m.payload for m in conn.notifies(timeout=1.0, stop_after=1)]
+                        if not payloads:
+                            continue
+                        # The rest of the batch came in the same commit: it is already here.
+                        payloads += [m.payload for m in conn.notifies(timeout=0.01, stop_after=DRAIN_MAX)]
+                        close_old_connections()
+                        pushed = scored_notifications_handle(payloads)
+                        log.info("pushed %d scored complaints (%d notifications)", pushed, len(payloads))
+                        handled += len(payloads)
+                        if max_notifications and handled >= max_notifications:
+                            return handled
             except (psycopg.OperationalError, DatabaseError) as exc:
                 # The LISTEN connection (psycopg) or the ORM handling a notification
                 # (Django wraps its errors in its own classes) lost Postgres. Reconnecting
