@@ -21,11 +21,13 @@ from triage_app.models import (
     Experiment,
     MailMessage,
     OutboxEntry,
+    RoutingRule,
     Satisfaction,
     Score,
     ShadowScore,
+    Team,
 )
-from triage_core.priority import POLICY_FIELDS
+from triage_core.priority import CATEGORY_WEIGHTS, POLICY_FIELDS
 
 
 class ComplaintEventInline(admin.TabularInline):
@@ -248,9 +250,10 @@ class AuditLogAdmin(admin.ModelAdmin):
 class CannedReplyForm(forms.ModelForm):
     class Meta:
         model = CannedReply
-        fields = ("title", "language", "body", "active")
+        fields = ("title", "language", "team", "body", "active")
         help_texts = {"body": "Placeholders: " + "; ".join(f"{{{k}}} {v}" for k, v in PLACEHOLDERS.items()),
-                      "language": '"en" or "ru" to offer it on complaints in that language only; empty: all'}
+                      "language": '"en" or "ru" to offer it on complaints in that language only; empty: all',
+                      "team": "offered to this team's members only; empty: to everyone"}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -269,8 +272,65 @@ class CannedReplyForm(forms.ModelForm):
 class CannedReplyAdmin(TriageAdminOnly):
     """Canned replies for the staff reply box; written by triage admins."""
     form = CannedReplyForm
-    list_display = ("title", "language", "active", "updated_at")
-    list_filter = ("language", "active")
+    list_display = ("title", "language", "team", "active", "updated_at")
+    list_filter = ("language", "team", "active")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+
+@admin.register(Team)
+class TeamAdmin(TriageAdminOnly):
+    """Teams of agents, written by triage admins. An agent in a team sees that team's
+    complaints and those of no team (selectors.teams); the on-call address gets the
+    team's alerts."""
+    list_display = ("name", "oncall_email", "member_count")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+    @admin.display(description="members")
+    def member_count(self, obj: Team) -> int:
+        return obj.members.count()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = ("position", "category", "language", "team")
+        help_texts = {"position": "rules are tried lowest first; the first that matches wins",
+                      "category": "the model's category: " + ", ".join(CATEGORY_WEIGHTS) + "; empty: any",
+                      "language": 'a language code as the model identifies it ("en", "ru", "es", ...); empty: any'}
+
+    def clean_category(self) -> str:
+        category = self.cleaned_data["category"].strip()
+        if category and category not in CATEGORY_WEIGHTS:
+            raise forms.ValidationError("one of " + ", ".join(CATEGORY_WEIGHTS) + ", or empty")
+        return category
+
+    def clean_language(self) -> str:
+        language = self.cleaned_data["language"].strip().lower()
+        if language and not (language.isascii() and language.isalpha() and 2 <= len(language) <= 3):
+            raise forms.ValidationError('a two- or three-letter language code such as "en", or empty')
+        return language
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(TriageAdminOnly):
+    """Which team a newly scored complaint goes to. Saving a rule also routes the open
+    complaints that have no team yet (services.complaints_route)."""
+    form = RoutingRuleForm
+    list_display = ("position", "category", "language", "team")
+    list_display_links = ("position",)
+    ordering = ("position", "id")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        routed = services.complaints_route()
+        if routed:
+            self.message_user(request, f"{routed} open complaints without a team were routed.")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return selectors.user_is_triage_admin(request.user)

@@ -153,6 +153,18 @@ Queue = inline_serializer("Queue", fields={"count": serializers.IntegerField(),
                                            "results": QueueItemOut(many=True)})
 
 
+# Whose complaints (selectors.teams.holder_filters_from), on the queue and in search.
+HOLDER_PARAMETERS = [
+    OpenApiParameter("team", str, description="a team id, `mine` (the caller's teams) or `none` (no team yet)"),
+    OpenApiParameter("assignee", str, description="a staff user id, `me` or `none` (nobody holds it)"),
+]
+
+
+def _viewer(request: Request) -> selectors.Viewer:
+    """What the caller may see (selectors.teams): their teams' complaints, or all."""
+    return selectors.viewer_of(services.acting_user(request.user))
+
+
 class QueueView(APIView):
     permission_classes = [IsAdminUser]
 
@@ -161,11 +173,16 @@ class QueueView(APIView):
             OpenApiParameter("status", str, enum=[s.value for s in Complaint.Status]),
             OpenApiParameter("category", str), OpenApiParameter("model", str),
             OpenApiParameter("limit", int, description=f"at most {selectors.QUEUE_LIMIT}"),
+            *HOLDER_PARAMETERS,
         ],
         responses={200: Queue},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
+        problems: dict[str, list[str]] = {}
+        team, assignee = selectors.holder_filters_from(params, problems)
+        if problems:
+            raise InvalidInput(problems)
         for name in ("status", "category", "model"):
             # Postgres refuses a NUL in a text parameter (a DataError, so a 500 if let through).
             if not text_storable(params.get(name, "")):
@@ -178,7 +195,8 @@ class QueueView(APIView):
         except ValueError:
             raise InvalidInput({"limit": [errors.QUEUE_LIMIT_NOT_WHOLE]}) from None
         complaints = selectors.complaint_queue(status=status_filter, category=params.get("category") or None,
-                                               model=params.get("model") or None, limit=limit)
+                                               model=params.get("model") or None, limit=limit,
+                                               viewer=_viewer(request), team=team, assignee=assignee)
         items = selectors.queue_items(complaints=complaints)
         return Response({"count": len(items), "results": items})
 
@@ -208,13 +226,14 @@ class SearchView(APIView):
             OpenApiParameter("until", str, description="YYYY-MM-DD, submitted on or before"),
             OpenApiParameter("page", int), OpenApiParameter("page_size", int,
                                                             description=f"at most {selectors.SEARCH_PAGE_SIZE_MAX}"),
+            *HOLDER_PARAMETERS,
         ],
         responses={200: SearchResults},
     )
     def get(self, request: Request) -> Response:
         filters = selectors.search_filters_from(request.query_params)
         page, size = selectors.search_paging_from(request.query_params)
-        found = selectors.search_page(filters, page=page, page_size=size)
+        found = selectors.search_page(filters, viewer=_viewer(request), page=page, page_size=size)
         complaints = found.pop("complaints")
         return Response({**found, "results": selectors.queue_items(complaints=complaints)})
 
@@ -225,9 +244,28 @@ class StaffComplaintView(APIView):
     @extend_schema(responses={200: QueueItemOut, 404: Detail})
     def get(self, request: Request, complaint_id) -> Response:
         items = selectors.queue_items_by_ids(complaint_ids=[complaint_id])
-        if not items:
+        if not items or not _viewer(request).sees_item(items[0]):
             raise Complaint.DoesNotExist
         return Response(items[0])
+
+
+AssignmentIn = inline_serializer("AssignmentIn", {
+    "team": serializers.IntegerField(required=False, allow_null=True, help_text="a team id; null: no team"),
+    "agent": serializers.IntegerField(required=False, allow_null=True,
+                                      help_text="a staff user id; null: nobody holds it"),
+})
+
+
+class AssignmentView(APIView):
+    """POST /api/staff/complaints/<id>/assignment/: give a complaint to a team and/or an
+    agent (a key left out stays as it is, null clears it); on the complaint's timeline."""
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=AssignmentIn, responses={200: QueueItemOut, 400: FieldErrors, 404: Detail, 409: Detail})
+    def post(self, request: Request, complaint_id) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        services.complaint_assign(complaint_id=complaint_id, by=services.acting_user(request.user), data=data)
+        return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])
 
 
 MessageIn = inline_serializer("MessageIn", {"body": serializers.CharField(max_length=MAX_MESSAGE_CHARS)})

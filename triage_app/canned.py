@@ -4,6 +4,7 @@ from __future__ import annotations
 import string
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 
 from triage_app.models import CannedReply, Complaint
 
@@ -42,9 +43,11 @@ def fill(body: str, *, complaint: Complaint, agent: str) -> str:
 
 
 def canned_for(*, complaint: Complaint, user: User) -> list[dict]:
-    """The active canned replies for this complaint's language, filled in: [{"title", "text"}]."""
+    """The active canned replies for this complaint's language, those for everyone and
+    those of the user's teams, filled in: [{"title", "text"}]."""
     from triage_app.serializers import user_display_name
 
     agent = user_display_name(user)
-    replies = CannedReply.objects.filter(active=True, language__in=["", complaint.language])
+    replies = CannedReply.objects.filter(Q(team__isnull=True) | Q(team__members=user), active=True,
+                                         language__in=["", complaint.language]).distinct()
     return [{"title": r.title, "text": fill(r.body, complaint=complaint, agent=agent)} for r in replies]

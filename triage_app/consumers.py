@@ -4,7 +4,8 @@ A socket lives no longer than its user's right to it: each socket also joins its
 group, which logging out or losing staff rights tells to close (triage_app.signals), and
 before forwarding an event a socket re-checks, at most every SESSION_RECHECK_S, that its
 session still exists and its user is still active staff (what a missed message or an
-expired session would otherwise leave open).
+expired session would otherwise leave open). At the same check it re-reads the user's
+teams: an agent in a team is sent only the items they may see (selectors.teams).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 
 from triage_app.live import STAFF_QUEUE_GROUP, user_group
-from triage_app.selectors import user_is_staff
+from triage_app.selectors import Viewer, user_is_staff, viewer_of
 
 # Application close code for "not allowed" (4000-4999 are free for applications).
 CLOSE_FORBIDDEN = 4403
@@ -37,6 +38,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user_id = user.pk
+        self.viewer: Viewer = await database_sync_to_async(viewer_of)(user)
         self.checked_at = time.monotonic()
         await self.channel_layer.group_add(STAFF_QUEUE_GROUP, self.channel_name)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
@@ -52,6 +54,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             return True
         self.checked_at = time.monotonic()
         if await database_sync_to_async(still_allowed)(self.user_id, self.scope.get("session")):
+            self.viewer = await database_sync_to_async(viewer_of)(self.scope["user"])
             return True
         await self.close(code=CLOSE_FORBIDDEN)
         return False
@@ -67,7 +70,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
 
     async def queue_items(self, event: dict) -> None:
         if await self.allowed():
-            await self.send_json({"type": "items", "items": event["items"]})
+            items = [item for item in event["items"] if self.viewer.sees_item(item)]
+            if items:
+                await self.send_json({"type": "items", "items": items})
 
     async def queue_refresh(self, event: dict) -> None:
         if await self.allowed():

@@ -34,6 +34,12 @@ BODY_TOO_LARGE = "The request body is too large: at most {kib} KiB (a complaint 
 PATH_UNSTORABLE = "The address contains a NUL character; no tracking code or id has one."
 QUEUE_STATUS_UNKNOWN = "Unknown status {value!r}."
 QUEUE_LIMIT_NOT_WHOLE = "Limit must be a whole number."
+HOLDER_FILTER_INVALID = gettext_noop("{value!r} is neither an id nor one of {words}.")
+TEAM_UNKNOWN = gettext_noop("There is no team {value}.")
+ASSIGN_NOTHING = gettext_noop("Say whom to give it to: a team, an agent, or both.")
+ASSIGN_ID_INVALID = gettext_noop("Give an id (a whole number), or nothing.")
+ASSIGN_AGENT_UNKNOWN = gettext_noop("There is no active staff member {value}.")
+ASSIGN_AGENT_NOT_IN_TEAM = gettext_noop("{name} is not in team {team}, so could not see this complaint.")
 QUEUE_PARAMETER_UNSTORABLE = "This parameter contains characters we cannot search for (NUL or unpaired surrogates)."
 SLA_TARGETS_INVALID = gettext_noop("Give at least one target: a band, a category (or any), first reply and "
                                     "resolution times.")
@@ -93,3 +99,7 @@ SERVICE_UNAVAILABLE = ("We cannot store complaints right now (our database is un
                        "Nothing was saved; please try again in a minute.")
 POLICY_TRIGGERS_INVALID = gettext_noop("Signal triggers must be a list of signal names from: {known}.")
 EXPERIMENT_UNKNOWN_VERSION = gettext_noop("There is no experiment version {version} to restore.")
+# The operational reports' filters (selectors.report_filters_from); dates as in search.
+REPORT_RANGE_TOO_LONG = gettext_noop("A report covers at most {days} days; choose a shorter range.")
+REPORT_GRAIN_UNKNOWN = gettext_noop("Show figures by day, week or month, not {value!r}.")
+REPORT_CHOICE_UNKNOWN = gettext_noop("{value!r} is not one of: {known}.")

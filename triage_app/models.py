@@ -17,6 +17,44 @@ from django.utils.translation import gettext_lazy as _
 from triage_core.messages import SOURCE_LABELS, new_reply_token, new_tracking_code
 
 
+class Team(models.Model):
+    """A group of agents who work the complaints routed to it (RoutingRule) or assigned
+    to it. An agent in one or more teams sees those teams' complaints and those of no
+    team; an agent in none, and every admin, sees all (selectors.complaints_visible_to)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # Where the team's on-call alerts go (escalations, SLA breaches); empty: none.
+    oncall_email = models.EmailField(max_length=254, blank=True, default="")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="triage_teams")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "triage_team"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Sends scored complaints of a category and/or language to a team. The first rule
+    by position that matches a complaint without a team wins, when its first score is
+    written (the Postgres function triage_complaints_route, migration 0019_teams); an empty
+    category or language matches any."""
+
+    position = models.PositiveIntegerField(default=100)
+    category = models.CharField(max_length=32, blank=True, default="")
+    language = models.CharField(max_length=8, blank=True, default="")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="routing_rules")
+
+    class Meta:
+        db_table = "triage_routing_rule"
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.category or '*'} / {self.language or '*'} -> {self.team}"
+
+
 class Complaint(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -55,6 +93,8 @@ class Complaint(models.Model):
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
     # The first staff reply: it stops the first-reply clock (triage_core.sla).
     first_reply_at = models.DateTimeField(null=True, blank=True)
+    # The team working it: set by the routing rules when it is first scored, or by staff.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints")
 
     class Meta:
         db_table = "triage_complaint"
@@ -113,6 +153,7 @@ class ComplaintEvent(models.Model):
         REEVALUATED = "reevaluated", _("Re-evaluated")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         CORRECTED = "corrected", _("Model corrected")
+        ASSIGNED = "assigned", _("Assigned")
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -370,6 +411,8 @@ class CannedReply(models.Model):
     body = models.TextField()
     # "en", "ru": offered on complaints in that language; empty: on every complaint.
     language = models.CharField(max_length=8, blank=True, default="")
+    # Offered to this team's members only; none: to everyone.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies")
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

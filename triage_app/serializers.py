@@ -105,6 +105,8 @@ class QueueItemOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     claimed_by = serializers.CharField(allow_null=True, help_text="display name of the staff member holding it")
     claimed_by_id = serializers.IntegerField(allow_null=True, help_text="user id of the staff member holding it")
+    team = serializers.CharField(allow_null=True, help_text="name of the team working it")
+    team_id = serializers.IntegerField(allow_null=True)
     score = QueueScoreOut(allow_null=True)
     rank = serializers.FloatField(allow_null=True, help_text="the queue's sort key, highest first (triage_core.sla)")
     sla = QueueSlaOut()
@@ -126,5 +128,7 @@ class QueueItemOut(serializers.Serializer):
             "created_at": complaint.created_at.isoformat(),
             "claimed_by": user_display_name(complaint.claimed_by) if complaint.claimed_by_id else None,
             "claimed_by_id": complaint.claimed_by_id,
+            "team": complaint.team.name if complaint.team is not None else None,
+            "team_id": complaint.team_id,
             "score": None if score is None else self.fields["score"].to_representation(score),
         }

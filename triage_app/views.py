@@ -187,7 +187,7 @@ def queue_strings() -> dict:
     """What queue.js writes on the page, in the staff member's language."""
     return {
         "live": gettext("live"), "reconnecting": gettext("reconnecting…"),
-        "claimed_by": gettext("claimed by %(name)s"), "you": gettext("you"),
+        "claimed_by": gettext("claimed by %(name)s"), "you": gettext("you"), "team": gettext("team %(name)s"),
         "action_unreachable": gettext("The server could not be reached; nothing was changed. Try again."),
         "action_failed": gettext("That did not work (%(status)s)."),
         "load_unreachable": gettext("Could not load the queue (the server is unreachable)."),
@@ -202,9 +202,14 @@ def queue_strings() -> dict:
 
 @staff_required
 def staff_queue_page(request: HttpRequest) -> HttpResponse:
+    viewer = selectors.viewer_of(services.acting_user(request.user))
     return render(request, "triage_app/queue.html", {
         "filters": selectors.queue_filter_choices(),
-        "me": {"id": request.user.pk, "name": user_display_name(services.acting_user(request.user))},
+        "my_teams": bool(viewer.member_of),
+        # Who holds how much: the members of the reader's teams, or everyone.
+        "loads": selectors.agent_loads(team_ids=viewer.member_of or None),
+        "me": {"id": request.user.pk, "name": user_display_name(services.acting_user(request.user)),
+               "teams": sorted(viewer.member_of)},
         "strings": queue_strings(),
     })
 
@@ -220,7 +225,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
     except InvalidInput as exc:
         problems = {field: [gettext(message) for message in messages_] for field, messages_ in exc.errors.items()}
     else:
-        found = selectors.search_page(filters, page=page, page_size=size)
+        found = selectors.search_page(filters, viewer=selectors.viewer_of(services.acting_user(request.user)),
+                                      page=page, page_size=size)
         found["items"] = selectors.queue_items(complaints=found.pop("complaints"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -233,11 +239,30 @@ def search_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
+    user = services.acting_user(request.user)
     detail = selectors.complaint_detail(complaint_id=complaint_id)
-    if detail is None:
+    if detail is None or not selectors.complaint_visible(complaint=detail["complaint"], user=user):
         raise Http404
-    detail["canned"] = canned_for(complaint=detail["complaint"], user=services.acting_user(request.user))
+    detail["canned"] = canned_for(complaint=detail["complaint"], user=user)
+    detail["teams"] = selectors.teams_all()
+    detail["agents"] = [{**load, "label": f"{load['name']} ({load['open']})"} for load in selectors.agent_loads()]
     return render(request, "triage_app/complaint.html", detail)
+
+
+@staff_required
+@require_POST
+def complaint_assign_view(request: HttpRequest, complaint_id) -> HttpResponse:
+    """The complaint page's assignment form (services.complaint_assign)."""
+    try:
+        services.complaint_assign(complaint_id=complaint_id, by=services.acting_user(request.user),
+                                  data={name: request.POST[name] for name in ("team", "agent") if name in request.POST})
+    except Complaint.DoesNotExist:
+        raise Http404 from None
+    except (InvalidInput, ActionRefused) as exc:
+        _flash_refusal(request, exc)
+    else:
+        messages.success(request, gettext("Assignment saved."))
+    return redirect("staff-complaint", complaint_id=complaint_id)
 
 
 @staff_required

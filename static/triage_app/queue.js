@@ -23,7 +23,20 @@
 
   function currentFilters() {
     const data = new FormData(filters);
-    return { status: data.get("status") || "", category: data.get("category") || "", model: data.get("model") || "" };
+    const f = {};
+    for (const name of ["status", "category", "model", "team", "assignee"]) f[name] = data.get(name) || "";
+    return f;
+  }
+
+  // Whose it is, as the server's filter reads `team` and `assignee` (selectors.teams).
+  function holderMatches(f, item) {
+    if (f.team === "mine" ? !me.teams.includes(item.team_id)
+      : f.team === "none" ? item.team_id !== null
+        : f.team && String(item.team_id) !== f.team) return false;
+    if (f.assignee === "me" ? item.claimed_by_id !== me.id
+      : f.assignee === "none" ? item.claimed_by_id !== null
+        : f.assignee && String(item.claimed_by_id) !== f.assignee) return false;
+    return true;
   }
 
   function visible(item) {
@@ -32,7 +45,7 @@
     if (f.status ? item.status !== f.status : item.status === "resolved") return false;
     if (f.category && item.score.category !== f.category) return false;
     if (f.model && item.score.model_name !== f.model) return false;
-    return true;
+    return holderMatches(f, item);
   }
 
   // The server's order (triage_core.sla): its rank, highest first, then oldest, then most negative.
@@ -114,7 +127,9 @@
     release.hidden = !mine || item.status === "resolved";
     claim.addEventListener("click", () => act(item.id, "claim"));
     release.addEventListener("click", () => act(item.id, "release"));
-    node.querySelector(".claimed-by").textContent = item.claimed_by ? t.claimed_by.replace("%(name)s", mine ? t.you : item.claimed_by) : "";
+    const holder = item.claimed_by ? t.claimed_by.replace("%(name)s", mine ? t.you : item.claimed_by) : "";
+    node.querySelector(".claimed-by").textContent = [item.team ? t.team.replace("%(name)s", item.team) : "", holder]
+      .filter(Boolean).join(" · ");
     node.addEventListener("click", (event) => { if (event.target === node) select(item.id); });
     return node;
   }

@@ -62,3 +62,32 @@ def test_a_canned_reply_goes_into_the_reply_box_filled_in(new_page, staff_login)
     text = page.input_value("#reply-body")
     assert text.startswith("Hello! Hello,") and f"(code {complaint.tracking_code})" in text
     assert text.rstrip().endswith("canned-cat")
+
+
+def test_a_lead_assigns_a_complaint_to_an_agent_of_the_routed_team_who_finds_it_in_my_complaints(
+        new_page, staff_login, screenshot):
+    from django.contrib.auth import get_user_model
+
+    from tests.browser.conftest import STAFF_PASSWORD, log_in_to_live_queue
+    from triage_app.models import RoutingRule, Team
+
+    billing = Team.objects.create(name="Billing")
+    RoutingRule.objects.create(category="billing", team=billing)
+    agent = get_user_model().objects.create_user(username="bill-agent", password=STAFF_PASSWORD, is_staff=True)
+    billing.members.add(agent)
+    complaint = complaint_make(text="I was charged twice for one order.")
+    score_make(complaint=complaint, category="billing", language="en")  # routed to Billing by its first score
+    lead = staff_login(new_page(), "lead-lee")
+    lead.goto(f"/staff/complaints/{complaint.id}/")
+    expect(lead.locator("#team")).to_have_text("Billing")
+    lead.select_option("#assign-agent", label="bill-agent (0)")
+    lead.click("#assign")
+    expect(lead.locator("#history")).to_contain_text("agent: — → bill-agent")
+    screenshot(lead, "assigned")
+
+    page = log_in_to_live_queue(new_page(), "bill-agent", STAFF_PASSWORD)
+    page.select_option("#filter-assignee", "me")
+    item = page.locator(".queue-item")
+    expect(item).to_have_count(1)
+    expect(item.locator(".text")).to_have_text("I was charged twice for one order.")
+    expect(item.locator(".claimed-by")).to_have_text("team Billing · claimed by you")

@@ -188,3 +188,27 @@ async def test_an_origin_on_another_port_or_scheme_of_the_same_host_is_refused(o
     client = await database_sync_to_async(logged_in)("ivan")
     connected, _ = await through_the_stack(client, origin.encode()).connect()
     assert not connected
+
+
+async def test_an_agent_in_a_team_is_sent_only_what_they_may_see():
+    from triage_app.models import Team
+
+    def setup():
+        alice = staff("alice")
+        billing, russian = Team.objects.create(name="Billing"), Team.objects.create(name="Russian desk")
+        billing.members.add(alice)
+        theirs, ours = complaint_make(team=russian), complaint_make(team=billing)
+        for c in (theirs, ours):
+            score_make(complaint=c)
+        return alice, theirs, ours
+
+    alice, theirs, ours = await database_sync_to_async(setup)()
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await database_sync_to_async(live.queue_push_items)(complaint_ids=[theirs.id])
+    await database_sync_to_async(live.queue_push_items)(complaint_ids=[theirs.id, ours.id])
+    message = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
+    # The first push (only the other team's complaint) sent nothing; the second only ours.
+    assert message["type"] == "items" and [i["id"] for i in message["items"]] == [str(ours.id)]
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()

@@ -7,7 +7,9 @@ per subject:
 - queue: the staff queue;
 - ab: the A/B results; health: the pipeline as the database sees it;
 - mail: what customers were sent;
-- search: staff search over complaints, notes and replies (full text, filters, pages).
+- search: staff search over complaints, notes and replies (full text, filters, pages);
+- teams: who sees which complaints (Viewer), who can take them, each agent's load;
+- reports: the operational reports (their materialised aggregates) and their CSV files.
 
 Callers import this package (`selectors.complaint_queue(...)`); it names what the modules offer.
 """
@@ -36,6 +38,14 @@ from triage_app.selectors.queue import (
     queue_items,
     queue_items_by_ids,
 )
+from triage_app.selectors.reports import (
+    REPORT_CSV,
+    ReportFilters,
+    report_choices,
+    report_csv,
+    report_filters_from,
+    report_page,
+)
 from triage_app.selectors.search import (
     SEARCH_PAGE_SIZE,
     SEARCH_PAGE_SIZE_MAX,
@@ -46,15 +56,27 @@ from triage_app.selectors.search import (
     search_page,
     search_paging_from,
 )
+from triage_app.selectors.teams import (
+    Viewer,
+    agent_is_member,
+    agent_loads,
+    agents_assignable,
+    complaint_visible,
+    holder_filters_from,
+    teams_all,
+    viewer_of,
+)
 from triage_app.selectors.users import user_is_staff, user_is_triage_admin
 
 __all__ = [
-    "HISTOGRAM_BINS", "MAILDIR_PAGE", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "SEARCH_PAGE_SIZE", "SEARCH_PAGE_SIZE_MAX",
-    "SEARCH_RANK_MAX",
-    "SearchFilters", "ab_results", "complaint_detail", "complaint_search", "search_filters_from", "search_page",
-    "search_paging_from", "sla_policy_as_core", "sla_policy_current",
+    "ab_results", "agent_is_member", "agent_loads", "agents_assignable", "complaint_detail",
     "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",
-    "complaint_timeline", "experiment_current", "mail_outbox_summary", "maildir_message", "maildir_recent",
-    "pipeline_db_health", "policy_as_core", "policy_current", "queue_filter_choices", "queue_item",
-    "queue_items", "queue_items_by_ids", "satisfaction_results", "user_is_staff", "user_is_triage_admin",
+    "complaint_search", "complaint_timeline", "complaint_visible", "experiment_current", "HISTOGRAM_BINS",
+    "holder_filters_from", "mail_outbox_summary", "maildir_message", "MAILDIR_PAGE", "maildir_recent",
+    "pipeline_db_health", "policy_as_core", "policy_current", "queue_filter_choices", "queue_item", "queue_items",
+    "queue_items_by_ids", "QUEUE_LIMIT", "SATISFACTION_GROUPS", "satisfaction_results", "search_filters_from",
+    "search_page", "SEARCH_PAGE_SIZE", "SEARCH_PAGE_SIZE_MAX", "search_paging_from", "SEARCH_RANK_MAX",
+    "SearchFilters", "sla_policy_as_core", "sla_policy_current", "teams_all", "user_is_staff", "user_is_triage_admin",
+    "Viewer", "viewer_of",
+    "REPORT_CSV", "ReportFilters", "report_choices", "report_csv", "report_filters_from", "report_page",
 ]

@@ -69,7 +69,7 @@ SAME_CUSTOMER_SHOWN = 20
 
 
 def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
-    complaint = (Complaint.objects.select_related("score", "claimed_by", "queue")
+    complaint = (Complaint.objects.select_related("score", "claimed_by", "queue", "team")
                  .filter(id=complaint_id).first())
     if complaint is None:
         return None

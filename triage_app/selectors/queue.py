@@ -8,8 +8,10 @@ from django.db.models import F, QuerySet
 from triage_app.models import (
     Complaint,
     Score,
+    Team,
 )
 from triage_app.selectors.admin_settings import policy_as_core, policy_current
+from triage_app.selectors.teams import SEES_ALL, Viewer, queue_holder_filter
 from triage_app.serializers import QueueItemOut
 from triage_core.priority import Policy
 
@@ -17,12 +19,17 @@ QUEUE_LIMIT = 500
 
 
 def complaint_queue(*, status: str | None = None, category: str | None = None, model: str | None = None,
-                    include_resolved: bool = False, limit: int = QUEUE_LIMIT) -> QuerySet[Complaint]:
+                    include_resolved: bool = False, limit: int = QUEUE_LIMIT, viewer: Viewer = SEES_ALL,
+                    team: int | str | None = None, assignee: int | str | None = None) -> QuerySet[Complaint]:
     """Open scored complaints by their queue rank (triage_core.sla: escalated and
     SLA-breached first, then priority lifted by waiting time and SLA risk), oldest first
     on a tie; read in order from the index of triage_queue_entry. Resolved complaints
-    have no place in the queue: asked for, they come by their score, most urgent first."""
-    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by", "queue")
+    have no place in the queue: asked for, they come by their score, most urgent first.
+
+    `viewer`: who reads, and so what they may see (selectors.teams);
+    `team` and `assignee`: as selectors.teams.queue_holder_filter reads them."""
+    complaints = Complaint.objects.filter(score__isnull=False).select_related("score", "claimed_by", "queue", "team")
+    complaints = complaints.filter(viewer.visible(), queue_holder_filter(team=team, assignee=assignee, viewer=viewer))
     if category:
         complaints = complaints.filter(score__category=category)
     if model:
@@ -47,7 +54,8 @@ def queue_items(*, complaints: Iterable[Complaint]) -> list[dict]:
 
 
 def queue_items_by_ids(*, complaint_ids: Sequence) -> list[dict]:
-    complaints = Complaint.objects.filter(id__in=list(complaint_ids)).select_related("score", "claimed_by", "queue")
+    complaints = (Complaint.objects.filter(id__in=list(complaint_ids))
+                  .select_related("score", "claimed_by", "queue", "team"))
     return queue_items(complaints=complaints)
 
 
@@ -57,4 +65,5 @@ def queue_filter_choices() -> dict:
         "categories": list(Score.objects.exclude(category__isnull=True).order_by("category")
                            .values_list("category", flat=True).distinct()),
         "models": list(Score.objects.order_by("model_name").values_list("model_name", flat=True).distinct()),
+        "teams": list(Team.objects.order_by("name").values("id", "name")),
     }

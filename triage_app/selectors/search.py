@@ -29,6 +29,7 @@ from django.db.models.expressions import RawSQL
 from triage_app import errors
 from triage_app.errors import InvalidInput
 from triage_app.models import Complaint, ComplaintEvent
+from triage_app.selectors.teams import SEES_ALL, Viewer, holder_filters_from, queue_holder_filter
 from triage_core.messages import text_storable
 
 SEARCH_CONFIGS = ("english", "russian")
@@ -51,6 +52,8 @@ class SearchFilters:
     escalated: bool | None = None
     since: dt.date | None = None  # submitted on or after this day (UTC)
     until: dt.date | None = None  # submitted on or before this day (UTC)
+    team: int | str | None = None  # a team id, "mine", "none" (selectors.teams)
+    assignee: int | str | None = None  # a user id, "me", "none"
 
 
 def _matches(column: str, config: str) -> str:
@@ -103,10 +106,13 @@ def _rank_sql() -> str:
         for c in SEARCH_CONFIGS) + ")"
 
 
-def complaint_search(filters: SearchFilters, *, ranked: bool = True) -> QuerySet[Complaint]:
-    """Complaints matching `filters`, best match first (`ranked`), else newest first."""
+def complaint_search(filters: SearchFilters, *, viewer: Viewer = SEES_ALL, ranked: bool = True) -> QuerySet[Complaint]:
+    """Complaints matching `filters` that `viewer` may see, best match first (`ranked`),
+    else newest first."""
     # "queue" too: each result is shown as a queue item, with its SLA clocks.
-    complaints = Complaint.objects.select_related("score", "claimed_by", "queue")
+    complaints = (Complaint.objects.select_related("score", "claimed_by", "queue", "team")
+                  .filter(viewer.visible(), queue_holder_filter(team=filters.team, assignee=filters.assignee,
+                                                                viewer=viewer)))
     if filters.status:
         complaints = complaints.filter(status=filters.status)
     if filters.category:
@@ -162,8 +168,9 @@ def search_filters_from(params) -> SearchFilters:
     if escalated is ...:
         problems["escalated"] = [errors.SEARCH_ESCALATED_INVALID.format(value=escalated_raw)]
         escalated = None
+    team, assignee = holder_filters_from(params, problems)
     filters = SearchFilters(q=q, status=status, category=text("category"), language=text("language", 16),
-                            escalated=escalated, since=day("since"), until=day("until"))
+                            escalated=escalated, since=day("since"), until=day("until"), team=team, assignee=assignee)
     if filters.since and filters.until and filters.since > filters.until:
         problems["until"] = [errors.SEARCH_DATES_REVERSED]
     if problems:
@@ -171,17 +178,18 @@ def search_filters_from(params) -> SearchFilters:
     return filters
 
 
-def search_page(filters: SearchFilters, *, page: int = 1, page_size: int = SEARCH_PAGE_SIZE) -> dict:
+def search_page(filters: SearchFilters, *, viewer: Viewer = SEES_ALL, page: int = 1,
+                page_size: int = SEARCH_PAGE_SIZE) -> dict:
     """One page of complaint_search: {"count", "page", "pages", "page_size", "has_next",
     "order", "complaints"}. Ranked ("relevance") when at most SEARCH_RANK_MAX complaints
     match, with the exact count and pages (a page past the last is the last); else
     "newest", with count and pages None and `has_next` from one row past the page."""
     size = min(SEARCH_PAGE_SIZE_MAX, page_size)
     if filters.q and _broad(filters.q):
-        rows = list(complaint_search(filters, ranked=False)[(page - 1) * size:page * size + 1])
+        rows = list(complaint_search(filters, viewer=viewer, ranked=False)[(page - 1) * size:page * size + 1])
         return {"count": None, "page": page, "pages": None, "page_size": size, "has_next": len(rows) > size,
                 "order": "newest", "complaints": rows[:size]}
-    paginator = Paginator(complaint_search(filters), size)
+    paginator = Paginator(complaint_search(filters, viewer=viewer), size)
     current = paginator.get_page(page)
     return {"count": paginator.count, "page": current.number, "pages": paginator.num_pages,
             "page_size": paginator.per_page, "has_next": current.has_next(),

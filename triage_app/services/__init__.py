@@ -5,9 +5,11 @@ mail the customer is owed.
 - complaints: submission and the staff actions on a complaint;
 - customers: what the customer does afterwards (answers, ratings, unsubscribing);
 - outbox: the Kafka outbox;
+- routing: the admin's routing rules applied to complaints without a team;
 - corrections: staff telling the model where it was wrong (a labelled source for training);
 - policy, experiments, sla: the admin's versioned settings, audited (audit); sla also
-  keeps every open complaint's service-level clocks and queue rank (sla_pass).
+  keeps every open complaint's service-level clocks and queue rank (sla_pass);
+- reports: the refresh of the operational reports' aggregates (reports_refresh).
 
 Callers import this package (`services.complaint_submit(...)`); it names what the
 modules offer.
@@ -16,6 +18,7 @@ from triage_app.services.audit import acting_user, audit_record
 from triage_app.services.complaints import (
     STAFF_ACTIONS,
     STAFF_ACTIONS_WITH_BODY,
+    complaint_assign,
     complaint_claim,
     complaint_note_add,
     complaint_release,
@@ -46,6 +49,8 @@ from triage_app.services.policy import (
     policy_values,
     scores_reevaluate_stale,
 )
+from triage_app.services.reports import ReportsRefreshResult, reports_refresh
+from triage_app.services.routing import complaints_route
 from triage_app.services.sla import (
     SlaPassResult,
     sla_pass,
@@ -55,12 +60,12 @@ from triage_app.services.sla import (
 )
 
 __all__ = [
-    "acting_user", "complaint_correct", "SlaPassResult", "sla_pass", "sla_policy_create", "sla_policy_validate",
-    "sla_policy_values",
+    "acting_user", "complaint_assign", "complaints_route", "complaint_correct", "SlaPassResult", "sla_pass",
+    "sla_policy_create", "sla_policy_validate", "sla_policy_values",
     "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
     "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
     "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",
     "experiment_create", "experiment_restore", "experiment_validate", "experiment_values", "mail_bounce",
     "outbox_publish", "outbox_publish_rollback_safe", "outbox_record_delivery", "policy_create", "policy_validate",
-    "policy_values", "scores_reevaluate_stale", "staff_act",
+    "policy_values", "scores_reevaluate_stale", "staff_act", "ReportsRefreshResult", "reports_refresh",
 ]

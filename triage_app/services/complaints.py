@@ -20,7 +20,9 @@ from triage_app.models import (
     MailMessage,
     QueueEntry,
     Score,
+    Team,
 )
+from triage_app.selectors.teams import agent_is_member, complaint_visible, viewer_of
 from triage_app.serializers import user_display_name
 from triage_app.services.outbox import outbox_owe
 from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
@@ -61,14 +63,17 @@ def _transition(*, complaint: Complaint, kind: str, by: User, status: str | None
 
 
 @contextmanager
-def _staff_action(complaint_id: uuid.UUID) -> Iterator[Complaint]:
+def _staff_action(complaint_id: uuid.UUID, by: User) -> Iterator[Complaint]:
     """One staff action on a complaint: its row locked, its new state pushed after commit.
 
     SELECT ... FOR UPDATE: two staff acting at once are serialised on the row, so the
-    second one sees the first one's claim instead of overwriting it.
+    second one sees the first one's claim instead of overwriting it. A complaint of a team
+    the staff member may not see (selectors.teams) does not exist for them.
     """
     with transaction.atomic():
-        complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        complaint = Complaint.objects.select_for_update(of=("self",)).select_related("team").get(id=complaint_id)
+        if not complaint_visible(complaint=complaint, user=by):
+            raise Complaint.DoesNotExist
         yield complaint
         transaction.on_commit(partial(live.queue_push_items, complaint_ids=[complaint.id]))
 
@@ -84,7 +89,7 @@ def _refuse_if_claimed_by_other(complaint: Complaint, by: User) -> None:
 
 
 def complaint_claim(*, complaint_id: uuid.UUID, by: User) -> Complaint:
-    with _staff_action(complaint_id) as complaint:
+    with _staff_action(complaint_id, by) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
         if complaint.claimed_by_id == by.pk:
@@ -98,21 +103,92 @@ def complaint_claim(*, complaint_id: uuid.UUID, by: User) -> Complaint:
 
 
 def complaint_release(*, complaint_id: uuid.UUID, by: User) -> Complaint:
-    with _staff_action(complaint_id) as complaint:
+    with _staff_action(complaint_id, by) as complaint:
         _refuse_if_resolved(complaint)
         if complaint.claimed_by_id != by.pk:
             raise ActionRefused(errors.NOT_YOUR_CLAIM)
         complaint.claimed_by = None
         complaint.claimed_at = None
-        scored = Score.objects.filter(complaint_id=complaint.id).exists()
-        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RELEASED, by=by,
-                    status=Complaint.Status.ANALYSED if scored else Complaint.Status.RECEIVED)
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.RELEASED, by=by, status=_unheld_status(complaint))
         complaint.save(update_fields=["claimed_by", "claimed_at", "status", "updated_at"])
     return complaint
 
 
+def _unheld_status(complaint: Complaint) -> str:
+    """Where a complaint nobody holds stands: analysed once scored, else received."""
+    scored = Score.objects.filter(complaint_id=complaint.id).exists()
+    return Complaint.Status.ANALYSED if scored else Complaint.Status.RECEIVED
+
+
+# An assignment field the caller did not send: left as it is.
+UNCHANGED = object()
+
+
+def _assignment_id(data: Mapping, name: str, problems: dict[str, list[str]]) -> object:
+    """`data[name]` as an id, None (empty: clear it) or UNCHANGED (absent)."""
+    if name not in data:
+        return UNCHANGED
+    raw = data[name]
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isascii()
+                                                              and raw.isdigit() and len(raw) <= 12)):
+        problems[name] = [errors.ASSIGN_ID_INVALID]
+        return UNCHANGED
+    return int(raw)
+
+
+def complaint_assign(*, complaint_id: uuid.UUID, by: User, data: Mapping) -> Complaint:
+    """Give a complaint to a team and/or an agent: `data` {"team": id | null, "agent": id |
+    null}, a key left out staying as it is, null clearing it. The agent must be active
+    staff who can see it under its team (a member, an admin, or in no team at all); giving
+    it to an agent is their claim (in review), taking it from one puts it back in line.
+    Reassignment needs no claim of one's own, and each one is on the timeline (who, from
+    whom, to whom)."""
+    problems: dict[str, list[str]] = {}
+    team_id, agent_id = _assignment_id(data, "team", problems), _assignment_id(data, "agent", problems)
+    if not problems and team_id is UNCHANGED and agent_id is UNCHANGED:
+        problems["team"] = [errors.ASSIGN_NOTHING]
+    team = Team.objects.filter(id=team_id).first() if isinstance(team_id, int) else None
+    if isinstance(team_id, int) and team is None:
+        problems["team"] = [gettext(errors.TEAM_UNKNOWN).format(value=team_id)]
+    agent = (User.objects.filter(id=agent_id, is_active=True, is_staff=True).first()
+             if isinstance(agent_id, int) else None)
+    if isinstance(agent_id, int) and agent is None:
+        problems["agent"] = [gettext(errors.ASSIGN_AGENT_UNKNOWN).format(value=agent_id)]
+    if problems:
+        raise InvalidInput(problems)
+    with _staff_action(complaint_id, by) as complaint:
+        _refuse_if_resolved(complaint)
+        new_team = complaint.team if team_id is UNCHANGED else team
+        new_agent = complaint.claimed_by if agent_id is UNCHANGED else agent
+        if (new_agent is not None and new_team is not None and viewer_of(new_agent).team_ids is not None
+                and not agent_is_member(agent=new_agent, team_id=new_team.pk)):
+            raise InvalidInput({"agent": [gettext(errors.ASSIGN_AGENT_NOT_IN_TEAM).format(
+                name=user_display_name(new_agent), team=new_team.name)]})
+        changes = []
+        if new_team != complaint.team:
+            changes.append(gettext("team: {old} → {new}").format(
+                old=complaint.team.name if complaint.team else "—", new=new_team.name if new_team else "—"))
+        if new_agent != complaint.claimed_by:
+            changes.append(gettext("agent: {old} → {new}").format(
+                old=user_display_name(complaint.claimed_by) if complaint.claimed_by else "—",
+                new=user_display_name(new_agent) if new_agent else "—"))
+        if not changes:
+            return complaint
+        status = None
+        if new_agent != complaint.claimed_by:
+            status = Complaint.Status.IN_REVIEW if new_agent is not None else _unheld_status(complaint)
+            complaint.claimed_at = timezone.now() if new_agent is not None else None
+        complaint.team, complaint.claimed_by = new_team, new_agent
+        _transition(complaint=complaint, kind=ComplaintEvent.Kind.ASSIGNED, by=by, status=status,
+                    body="; ".join(changes))
+        complaint.save(update_fields=["team", "claimed_by", "claimed_at", "status", "updated_at"])
+    return complaint
+
+
 def complaint_resolve(*, complaint_id: uuid.UUID, by: User) -> Complaint:
-    with _staff_action(complaint_id) as complaint:
+    with _staff_action(complaint_id, by) as complaint:
         _refuse_if_resolved(complaint)
         _refuse_if_claimed_by_other(complaint, by)
         complaint.claimed_by = by
@@ -138,7 +214,7 @@ def message_clean(body: object) -> str:
 
 def complaint_note_add(*, complaint_id: uuid.UUID, by: User, body: object) -> ComplaintEvent:
     """An internal note: staff only, never shown to the customer."""
-    with _staff_action(complaint_id) as complaint:  # an unknown complaint is refused before its body
+    with _staff_action(complaint_id, by) as complaint:  # an unknown complaint is refused before its body
         body = message_clean(body)
         complaint.updated_at = timezone.now()
         complaint.save(update_fields=["updated_at"])
@@ -149,7 +225,7 @@ def complaint_note_add(*, complaint_id: uuid.UUID, by: User, body: object) -> Co
 
 def complaint_reply_add(*, complaint_id: uuid.UUID, by: User, body: object) -> ComplaintEvent:
     """A reply to the customer, shown on their tracking page."""
-    with _staff_action(complaint_id) as complaint:
+    with _staff_action(complaint_id, by) as complaint:
         body = message_clean(body)
         _refuse_if_claimed_by_other(complaint, by)
         complaint.updated_at = timezone.now()

@@ -16,6 +16,7 @@ from django.db import transaction
 from triage_app import errors
 from triage_app.errors import InvalidInput
 from triage_app.models import Complaint, ComplaintEvent, Correction, Score
+from triage_app.selectors.teams import complaint_visible
 from triage_core.priority import CATEGORY_WEIGHTS
 
 
@@ -40,6 +41,8 @@ def complaint_correct(*, complaint_id: uuid.UUID, by: User, kind: object, value:
         value = ""
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(id=complaint_id)
+        if not complaint_visible(complaint=complaint, user=by):
+            raise Complaint.DoesNotExist  # another team's: not there for this agent
         score = Score.objects.filter(complaint=complaint).first()
         if score is None:
             raise InvalidInput({"kind": [errors.CORRECTION_NOT_SCORED]})
