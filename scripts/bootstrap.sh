@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the product needs on a fresh machine; cheap when everything is there.
-#   Debian packages (PostgreSQL, Redis, Chromium for the browser tests), the project
+#   Debian packages (PostgreSQL, Redis, HAProxy, Chromium for the browser tests), the project
 #   virtualenv from requirements-dev.txt, the Kafka broker's jars and the Spark Kafka
 #   connector from Maven Central, the front-end libraries from npm, the translations.
 # Every step checks first and skips what is already in place.
@@ -15,6 +15,7 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v chromium >/dev/null || need_apt+=(chromium chromium-driver)
 command -v docker-compose >/dev/null || need_apt+=(docker-compose)
 command -v msgfmt >/dev/null || need_apt+=(gettext)
+command -v haproxy >/dev/null || need_apt+=(haproxy)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

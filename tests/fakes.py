@@ -1,5 +1,9 @@
-"""Test doubles shared by tests/triage_app and tests/ingest."""
+"""Test doubles shared by tests/triage_app, tests/ingest and tests/e2e; and Receiver, a
+real HTTP server on loopback standing in for a webhook's far end."""
 from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeMessage:
@@ -58,3 +62,35 @@ class FakeProducer:
 
             raise KafkaException("broker unreachable (fake)")
         return object()
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 answering the statuses it is given, one per call."""
+
+    def __init__(self, statuses: list[int]):
+        self.statuses, self.calls = statuses, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

@@ -23,7 +23,7 @@ def test_compose_file_is_valid_and_names_every_service():
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())
     assert {"kafka", "postgres", "redis", "scoring", "web", "relay", "listener", "mailer", "inbound",
-            "stream", "sla", "kafka-setup"} <= services
+            "stream", "sla", "alerts", "reports", "kafka-setup"} <= services
 
 
 def test_compose_publishes_the_web_port_on_loopback_only():
@@ -64,5 +64,25 @@ def test_compose_gives_each_kafka_role_its_password_only():
     assert passwords("web") == passwords("relay") == {"TRIAGE_KAFKA_APP_PASSWORD"}
     assert passwords("stream") == {"TRIAGE_KAFKA_STREAM_PASSWORD"}
     assert passwords("kafka-setup") == {f"TRIAGE_KAFKA_{r}_PASSWORD" for r in ("ADMIN", "APP", "LOADER", "STREAM")}
-    assert all(not passwords(name) for name in ("scoring", "listener", "mailer", "inbound", "migrate", "sla"))
+    assert all(not passwords(name) for name in ("scoring", "listener", "mailer", "inbound", "migrate", "sla",
+                                                           "reports"))
     assert "SASL_PLAINTEXT" in services["kafka"]["environment"]["KAFKA_LISTENERS"]
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+def test_every_long_running_service_restarts_by_itself_and_has_a_healthcheck():
+    import yaml
+
+    env = {**os.environ, **REQUIRED}
+    result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    one_shots = {"migrate", "kafka-setup"}
+    for name, service in services.items():
+        if name in one_shots:
+            assert "restart" not in service, name
+            continue
+        assert service.get("restart") == "unless-stopped", name
+        assert service.get("healthcheck", {}).get("test"), name
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])

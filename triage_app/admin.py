@@ -7,11 +7,13 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
-from triage_app import errors, selectors, services
+from triage_app import alerts, errors, selectors, services
 from triage_app.canned import PLACEHOLDERS, placeholder_problems
 from triage_app.errors import InvalidInput
 from triage_app.models import (
+    AlertDelivery,
     AuditLog,
     CannedReply,
     Complaint,
@@ -26,6 +28,7 @@ from triage_app.models import (
     Score,
     ShadowScore,
     Team,
+    Webhook,
 )
 from triage_core.priority import CATEGORY_WEIGHTS, POLICY_FIELDS
 
@@ -334,3 +337,58 @@ class RoutingRuleAdmin(TriageAdminOnly):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return selectors.user_is_triage_admin(request.user)
+
+
+class WebhookForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(choices=Webhook.Event.choices, widget=forms.CheckboxSelectMultiple,
+                                       help_text="what it is told about")
+
+    class Meta:
+        model = Webhook
+        fields = ("name", "url", "events", "active")
+        help_texts = {"url": "http:// or https://, never one of the product's own addresses. Each call is a "
+                             "JSON POST signed with HMAC-SHA256 (header X-Triage-Signature over "
+                             "\"<X-Triage-Timestamp>.<body>\"; the secret is shown once saved)."}
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if problems := alerts.webhook_url_problems(url):
+            raise forms.ValidationError(problems)
+        return url
+
+
+@admin.register(Webhook)
+class WebhookAdmin(TriageAdminOnly):
+    """Where escalations and SLA breaches are sent; the secret signs every call."""
+    form = WebhookForm
+    list_display = ("name", "url", "events", "active", "created_at")
+    readonly_fields = ("secret",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not obj.secret:
+            obj.secret = alerts.secret_new()
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return selectors.user_is_triage_admin(request.user)
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(TriageAdminOnly):
+    """Every alert owed, and every attempt to deliver it (the latest last)."""
+    list_display = ("created_at", "event", "channel", "target", "complaint_id", "attempts", "delivered_at",
+                    "gave_up_at", "last_error")
+    list_filter = ("event", "channel", ("delivered_at", admin.EmptyFieldListFilter),
+                   ("gave_up_at", admin.EmptyFieldListFilter))
+    search_fields = ("target",)
+    readonly_fields = [f.name for f in AlertDelivery._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Send again now")
+    def send_again(self, request, queryset) -> None:
+        count = queryset.filter(delivered_at__isnull=True).update(gave_up_at=None, next_attempt_at=timezone.now())
+        self.message_user(request, f"{count} alerts will be sent again.")

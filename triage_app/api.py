@@ -256,6 +256,25 @@ AssignmentIn = inline_serializer("AssignmentIn", {
 })
 
 
+DuplicateIn = inline_serializer("DuplicateIn", {
+    "of": serializers.UUIDField(help_text="the complaint this one is about the same matter as"),
+    "merge": serializers.BooleanField(required=False, help_text="also resolve this one into it"),
+})
+
+
+class DuplicateView(APIView):
+    """POST /api/staff/complaints/<id>/duplicate/: link it to the complaint it duplicates,
+    or merge it into that one (resolved; its text a note there)."""
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=DuplicateIn, responses={200: QueueItemOut, 400: FieldErrors, 404: Detail, 409: Detail})
+    def post(self, request: Request, complaint_id) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        services.complaint_link_duplicate(complaint_id=complaint_id, by=services.acting_user(request.user),
+                                          of=data.get("of", ""), merge=data.get("merge") is True)
+        return Response(selectors.queue_items_by_ids(complaint_ids=[complaint_id])[0])
+
+
 class AssignmentView(APIView):
     """POST /api/staff/complaints/<id>/assignment/: give a complaint to a team and/or an
     agent (a key left out stays as it is, null clears it); on the complaint's timeline."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -92,3 +93,54 @@ def scoring_health() -> dict:
         return {"ok": False, "url": url, "error": "/v1/models answered something that is not its JSON", "models": []}
     return {"ok": health.ok, "url": url, "error": "" if health.ok else f"/healthz answered {health.status_code}",
             "models": listed}
+
+
+def kafka_reachable() -> dict:
+    """{"ok", "error"}: the broker answers a metadata request for the app's topic."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    where = addresses()
+    client = AdminClient(kafka_client_config("app") | {"socket.timeout.ms": int(PROBE_TIMEOUT_S * 1000)})
+    try:
+        client.list_topics(where.kafka_app_topic, timeout=PROBE_TIMEOUT_S)
+    except KafkaException as exc:
+        return {"ok": False, "error": f"unreachable at {where.kafka_bootstrap}: {exc}"}
+    return {"ok": True, "error": ""}
+
+
+def database_reachable() -> dict:
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    return {"ok": True, "error": ""}
+
+
+def redis_reachable() -> dict:
+    """The channel layer's Redis answers a PING (the live queue's pushes go through it)."""
+    import redis
+    from django.conf import settings
+
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    backend = str(layer["BACKEND"])
+    if not backend.startswith("channels_redis."):
+        return {"ok": True, "error": "", "note": f"no Redis: the channel layer is {backend}"}
+    url = str(layer["CONFIG"]["hosts"][0])
+    try:
+        redis.Redis.from_url(url, socket_timeout=PROBE_TIMEOUT_S, socket_connect_timeout=PROBE_TIMEOUT_S).ping()
+    except redis.RedisError as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "error": ""}
+
+
+def web_health() -> dict:
+    """What a load balancer asks the web app (GET /healthz): can it serve? Each part
+    {"ok", "error"}; "ok" overall only when every part is."""
+    scoring = scoring_health()
+    parts = {"database": database_reachable(), "redis": redis_reachable(), "kafka": kafka_reachable(),
+             "scoring": {"ok": scoring["ok"], "error": scoring["error"]}}
+    return {"ok": all(part["ok"] for part in parts.values()), **parts}

@@ -95,6 +95,9 @@ class Complaint(models.Model):
     first_reply_at = models.DateTimeField(null=True, blank=True)
     # The team working it: set by the routing rules when it is first scored, or by staff.
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="complaints")
+    # Staff said it is about the same matter as another complaint (linked, or merged into it).
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="duplicates")
 
     class Meta:
         db_table = "triage_complaint"
@@ -129,6 +132,9 @@ class QueueEntry(models.Model):
     # When the clock alone can next change its state or rank (triage_core.sla.next_change_at):
     # the SLA worker's steady pass evaluates only entries whose time has come. Null: now.
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # The customer's other complaints in the REPEAT_WINDOW_DAYS before this one (by their
+    # address), counted when it enters the queue: repeat contact lifts the rank.
+    repeat_contacts = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "triage_queue_entry"
@@ -154,6 +160,8 @@ class ComplaintEvent(models.Model):
         SLA_BREACHED = "sla_breached", _("SLA breached")
         CORRECTED = "corrected", _("Model corrected")
         ASSIGNED = "assigned", _("Assigned")
+        DUPLICATE = "duplicate", _("Duplicate linked")
+        MERGED = "merged", _("Handled with another complaint")  # shown to the customer (merged)
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -504,3 +512,67 @@ class AuditLog(models.Model):
     class Meta:
         db_table = "triage_audit_log"
         ordering = ["-created_at", "-id"]
+
+
+class Webhook(models.Model):
+    """An admin-configured URL told about escalations and SLA breaches: a JSON POST signed
+    with HMAC-SHA256 of the body under `secret` (triage_app/alerts.py), through the alert
+    outbox (AlertDelivery) with retries."""
+
+    class Event(models.TextChoices):
+        ESCALATED = "escalated", _("Escalated")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128)
+    # Event names it is sent (Webhook.Event values).
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "triage_webhook"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertDelivery(models.Model):
+    """One alert owed: a webhook call or a mail to a team's on-call address, about one
+    complaint and event. Rows are written in the transaction that escalates or breaches
+    (Postgres triggers, migration 0020_alerts), so none is lost; `manage.py alert_relay`
+    delivers them, retrying with back-off, and every attempt is kept in `attempts_log`."""
+
+    class Channel(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        MAIL = "mail", _("On-call mail")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="alerts")
+    event = models.CharField(max_length=16, choices=Webhook.Event.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    webhook = models.ForeignKey(Webhook, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    # The webhook's URL or the on-call address, as they were when the alert was owed.
+    target = models.CharField(max_length=500)
+    created_at = models.DateTimeField(db_default=Now())
+    next_attempt_at = models.DateTimeField(db_default=Now())
+    attempts = models.IntegerField(default=0, db_default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    # [{"at", "ok", "status", "error"}], the latest last, at most alerts.LOG_KEPT of them.
+    attempts_log = models.JSONField(default=list, db_default=models.Value([], models.JSONField()))
+
+    class Meta:
+        db_table = "triage_alert_delivery"
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "alert deliveries"
+        constraints = [models.UniqueConstraint(fields=["complaint", "event", "channel", "target"],
+                                               name="triage_alert_once")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="triage_alert_due_idx",
+                                condition=models.Q(delivered_at__isnull=True, gave_up_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.channel} {self.target}"

@@ -83,6 +83,8 @@ class QueueSlaOut(serializers.Serializer):
     first_reply_due = serializers.DateTimeField(allow_null=True)
     resolution_due = serializers.DateTimeField(allow_null=True)
     first_reply_at = serializers.DateTimeField(allow_null=True)
+    repeat_contacts = serializers.IntegerField(help_text="the customer's other complaints in the 30 days before "
+                                                         "this one: each lifts its rank (triage_core.sla)")
 
 
 def queue_entry_of(complaint: Complaint) -> QueueEntry | None:
@@ -114,9 +116,11 @@ class QueueItemOut(serializers.Serializer):
     def to_representation(self, complaint: Complaint) -> dict:
         score: Score | None = getattr(complaint, "score", None)
         entry = queue_entry_of(complaint)
-        clocks = {"state": None, "reason": None, "first_reply_due": None, "resolution_due": None} if entry is None \
+        clocks = {"state": None, "reason": None, "first_reply_due": None, "resolution_due": None,
+                  "repeat_contacts": 0} if entry is None \
             else {"state": entry.sla_state, "reason": entry.sla_reason or None,
-                  "first_reply_due": _iso(entry.first_reply_due), "resolution_due": _iso(entry.resolution_due)}
+                  "first_reply_due": _iso(entry.first_reply_due), "resolution_due": _iso(entry.resolution_due),
+                  "repeat_contacts": entry.repeat_contacts}
         return {
             "rank": None if score is None else effective_rank(queue_rank=entry.queue_rank if entry else None,
                                                               priority=score.priority, escalated=score.escalated),

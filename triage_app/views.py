@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -188,6 +188,7 @@ def queue_strings() -> dict:
     return {
         "live": gettext("live"), "reconnecting": gettext("reconnecting…"),
         "claimed_by": gettext("claimed by %(name)s"), "you": gettext("you"), "team": gettext("team %(name)s"),
+        "repeat_contacts": gettext("repeat contact: %(count)s earlier complaints in 30 days"),
         "action_unreachable": gettext("The server could not be reached; nothing was changed. Try again."),
         "action_failed": gettext("That did not work (%(status)s)."),
         "load_unreachable": gettext("Could not load the queue (the server is unreachable)."),
@@ -198,6 +199,15 @@ def queue_strings() -> dict:
         "sla_at_risk": gettext("SLA at risk"), "sla_breached": gettext("SLA breached"),
         "min": gettext("min"), "h": gettext("h"), "d": gettext("d"),
     }
+
+
+@require_http_methods(["GET", "HEAD"])
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and orchestrators: 200 when the database, Redis, Kafka and the
+    scoring service all answer, else 503; the body says which part is not (no secrets,
+    no data: addresses and error classes only)."""
+    report = health.web_health()
+    return JsonResponse(report, status=200 if report["ok"] else 503)
 
 
 @staff_required
@@ -247,6 +257,22 @@ def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
     detail["teams"] = selectors.teams_all()
     detail["agents"] = [{**load, "label": f"{load['name']} ({load['open']})"} for load in selectors.agent_loads()]
     return render(request, "triage_app/complaint.html", detail)
+
+
+@staff_required
+@require_POST
+def complaint_duplicate_view(request: HttpRequest, complaint_id) -> HttpResponse:
+    """The complaint page's duplicate form: link to, or merge into, another complaint."""
+    try:
+        services.complaint_link_duplicate(complaint_id=complaint_id, by=services.acting_user(request.user),
+                                          of=request.POST.get("of", "").strip(), merge=request.POST.get("merge"))
+    except Complaint.DoesNotExist:
+        raise Http404 from None
+    except (InvalidInput, ActionRefused) as exc:
+        _flash_refusal(request, exc)
+    else:
+        messages.success(request, gettext("Merged.") if request.POST.get("merge") == "1" else gettext("Linked."))
+    return redirect("staff-complaint", complaint_id=complaint_id)
 
 
 @staff_required

@@ -19,8 +19,11 @@ the tests compute exactly the same thing.
            + ESCALATED_BONUS  if escalated or an SLA is breached (they come first)
            + AT_RISK_BONUS    if an SLA is at risk
            + min(ageing_cap, ageing_per_hour * whole hours waiting)
+           + min(REPEAT_CONTACT_CAP, REPEAT_CONTACT_BONUS * repeat contacts)
 
-  so a complaint nobody answers rises by itself and cannot wait forever: at the latest
+  where repeat contacts are the customer's other complaints (same address) in the
+  REPEAT_WINDOW_DAYS before this one: a customer who has to write again is waiting too,
+  and a complaint nobody answers rises by itself and cannot wait forever: at the latest
   when its target passes it joins the escalated ones, with the reason "SLA breached".
 """
 from __future__ import annotations
@@ -36,6 +39,9 @@ from zoneinfo import ZoneInfo
 BANDS = ("urgent", "high", "normal")
 ESCALATED_BONUS = 1000.0
 AT_RISK_BONUS = 20.0
+REPEAT_WINDOW_DAYS = 30
+REPEAT_CONTACT_BONUS = 5.0
+REPEAT_CONTACT_CAP = 15.0
 
 OK, AT_RISK, BREACHED, MET, MISSED = "ok", "at_risk", "breached", "met", "missed"
 STATES = (OK, AT_RISK, BREACHED, MET, MISSED)
@@ -184,12 +190,17 @@ def evaluate_sla(*, created_at: dt.datetime, priority: float, escalated: bool, c
     return Sla(band=band, first_reply_due=first_due, resolution_due=resolution_due, state=state, reason=reason)
 
 
+def repeat_bonus(repeat_contacts: int) -> float:
+    return min(REPEAT_CONTACT_CAP, REPEAT_CONTACT_BONUS * max(0, repeat_contacts))
+
+
 def queue_rank(*, priority: float, escalated: bool, state: str | None, waiting_hours: float,
-               policy: SlaPolicy) -> float:
+               policy: SlaPolicy, repeat_contacts: int = 0) -> float:
     """The queue's sort key (module docstring); higher first. Waiting counts in whole
     hours, so a complaint's rank moves at most once an hour between changes of its score
     or SLA state (the SLA worker then rewrites few rows per pass)."""
     rank = float(priority) + min(policy.ageing_cap, policy.ageing_per_hour * math.floor(max(0.0, waiting_hours)))
+    rank += repeat_bonus(repeat_contacts)
     if escalated or state == BREACHED:
         rank += ESCALATED_BONUS
     elif state == AT_RISK:

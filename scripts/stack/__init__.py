@@ -6,6 +6,7 @@
     python scripts/stack start kafka        # one component (tests use these)
     python scripts/stack stop stream [--kill]
     python scripts/stack wipe               # stop and delete the data of a non-default var dir
+    python scripts/stack supervise          # the supervisor itself (`up` starts it: stack.supervisor)
 
 Every server binds to 127.0.0.1. PIDs live in var/run/, logs in var/log/, data in
 var/ (Postgres, Kafka, Spark checkpoints), so data survives `down` + `up`.
@@ -17,5 +18,6 @@ tests on one, in var/test, so that a `make up` stack in var/ is left alone.
 
 The package: stack.base (paths, processes, the Component record), stack.infra
 (Postgres, Redis, Kafka), stack.product (the product's processes), stack.cli (the
-commands, generic over the components' hooks).
+commands, generic over the components' hooks), stack.supervisor (restarts a product
+process that died without `stop`, with back-off; rotates the logs).
 """

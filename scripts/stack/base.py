@@ -141,6 +141,8 @@ class Component:
     before_start: Callable[[], None] | None = None  # before each start (clear a readiness mark)
     after_up: Callable[[], None] | None = None      # after every start, healthy (a database, a topic)
     data_dirs: Callable[[], list[Path]] = field(default=list)  # data outside VAR that `wipe` deletes
+    # How the supervisor starts it again after a crash, when that is less than `start`.
+    respawn: Callable[[], None] | None = None
 
     def running_pid(self) -> int | None:
         return self.pid() if self.pid is not None else read_pid(self.name)

@@ -8,7 +8,7 @@ import os
 import shutil
 import time
 
-from stack import infra, product
+from stack import infra, product, supervisor
 from stack.base import LOG, VAR, WEB_PORT, Component, log, pid_file, read_pid
 from triage_core.config import DEFAULT_VAR_DIR
 
@@ -61,12 +61,15 @@ def start(name: str) -> None:
             comp.start()
         wait_healthy(comp)
         log(f"{name}: healthy")
+    # Only now: while it starts here, the supervisor must not start a second one.
+    supervisor.want(name)
     if comp.after_up is not None:
         comp.after_up()
 
 
 def stop(name: str, kill: bool = False) -> None:
     comp = COMPONENTS[name]
+    supervisor.unwant(name)  # before it stops: the supervisor must not start it again
     if comp.running_pid() is None and read_pid(name) is None:
         pid_file(name).unlink(missing_ok=True)
         return
@@ -119,7 +122,7 @@ def status() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["up", "down", "status", "start", "stop", "restart", "wipe"])
+    parser.add_argument("action", choices=["up", "down", "status", "start", "stop", "restart", "wipe", "supervise"])
     parser.add_argument("names", nargs="*", help=f"components (default all): {', '.join(ORDER)}")
     parser.add_argument("--kill", action="store_true", help="stop with SIGKILL (fault tests)")
     args = parser.parse_args(argv)
@@ -141,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             start(name)
     elif args.action == "wipe":
         wipe()
+    elif args.action == "supervise":
+        return supervisor.main(COMPONENTS, product.SUPERVISED)
     else:
         return status()
     return 0

@@ -1,8 +1,9 @@
-"""The product's own processes: the scoring service, the web app, the outbox relay, the
-score listener, the SMTP endpoint and the mail relay, the SLA worker, and the Spark
-streaming job."""
+"""The product's own processes: the scoring service (replicas behind HAProxy), the web app, the outbox relay, the
+score listener, the SMTP endpoint and the mail relay, the SLA worker, the reports worker,
+and the Spark streaming job."""
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Callable
 
@@ -22,8 +23,68 @@ from stack.base import (
 )
 from triage_core.config import env_int
 
-# Two gunicorn workers: the model is the pipeline's bottleneck and one worker is one core.
+# Two gunicorn workers in all: the model is the pipeline's bottleneck and one worker is one
+# core. They run as replicas of the service (scoring-1, scoring-2, one worker each) behind
+# HAProxy on the service's address, which checks each replica's /readyz every second and
+# sends requests only to those that answer: a replica that dies costs no batch.
 SCORING_WORKERS = env_int("TRIAGE_SCORING_WORKERS", 2)
+REPLICA_COUNT = max(1, env_int("TRIAGE_SCORING_REPLICAS", 2))
+REPLICA_WORKERS = max(1, SCORING_WORKERS // REPLICA_COUNT)
+SCORING_REPLICAS = {f"scoring-{n}": env_int("TRIAGE_SCORING_REPLICA_BASE_PORT", SCORING_PORT + 1) + n - 1
+                    for n in range(1, REPLICA_COUNT + 1)}
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def balancer_config() -> str:
+    """HAProxy in front of the replicas: round robin over those whose /readyz answers
+    (checked every second; out after 3 failures, back after 2 successes); a request whose
+    replica fails before answering is sent to another (`retry-on`, `redispatch`). A
+    replica busy with a large batch answers /readyz late (one worker, the model holds the
+    GIL): the check waits up to 5 s before it counts as failed, and a dead replica is
+    refused at once (connection refused), so it is out within ~3 s either way."""
+    servers = "\n".join(f"    server {name} 127.0.0.1:{port} check" for name, port in SCORING_REPLICAS.items())
+    return f"""global
+    log stdout format raw local0 notice
+    maxconn 2048
+
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlog-normal
+    option http-keep-alive
+    option redispatch
+    retries 3
+    retry-on conn-failure empty-response response-timeout 502 503
+    option http-buffer-request
+    timeout connect 2s
+    timeout client 130s
+    timeout server 130s
+    timeout http-request 30s
+    timeout http-keep-alive 75s
+
+frontend scoring
+    bind 127.0.0.1:{SCORING_PORT}
+    default_backend replicas
+
+backend replicas
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    timeout check 5s
+    default-server inter 1s fall 3 rise 2
+{servers}
+"""
+
+
+def start_balancer() -> None:
+    config = RUN / "haproxy.cfg"
+    RUN.mkdir(parents=True, exist_ok=True)
+    config.write_text(balancer_config())
+    check = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise SystemExit(f"HAProxy refuses {config}: {check.stdout}{check.stderr}")
+    spawn("scoring", [HAPROXY, "-db", "-f", str(config)])
 
 
 def python_component(name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Callable[[], None]:
@@ -42,6 +103,11 @@ def stream_healthy() -> bool:
     return pid is not None and ready.exists() and ready.read_text().strip() == str(pid)
 
 
+def spawn_web() -> None:
+    spawn("web", [PY, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(WEB_PORT),
+                  "config.asgi:application"])
+
+
 def start_web() -> None:
     manage = [PY, "manage.py"]
     for cmd in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["ensure_admin"]):
@@ -51,8 +117,7 @@ def start_web() -> None:
             raise SystemExit(f"`manage.py {' '.join(cmd)}` failed; see {LOG / 'web-setup.log'}")
         if cmd[0] == "ensure_admin" and result.stdout.strip():
             print(result.stdout.strip(), flush=True)
-    spawn("web", [PY, "-m", "triage_app.serve", "-b", "127.0.0.1", "-p", str(WEB_PORT),
-                  "config.asgi:application"])
+    spawn_web()
 
 
 
@@ -61,11 +126,16 @@ def clear_stream_ready() -> None:
 
 
 COMPONENTS = [
-    Component("scoring", python_component("scoring", ["-m", "scoring_service", "--port", str(SCORING_PORT),
-                                                "--workers", str(SCORING_WORKERS)]),
-              lambda: http_ok(f"http://127.0.0.1:{SCORING_PORT}/readyz"), None, 90, f"http://127.0.0.1:{SCORING_PORT}"),
+    # The scoring service: replicas behind HAProxy, which owns the service's address.
+    *[Component(name, python_component(name, ["-m", "scoring_service", "--port", str(port),
+                                              "--workers", str(REPLICA_WORKERS)]),
+                functools.partial(http_ok, f"http://127.0.0.1:{port}/readyz"), None, 90, f"http://127.0.0.1:{port}")
+      for name, port in SCORING_REPLICAS.items()],
+    Component("scoring", start_balancer, lambda: http_ok(f"http://127.0.0.1:{SCORING_PORT}/readyz"), None, 30,
+              f"http://127.0.0.1:{SCORING_PORT} (HAProxy)"),
+    # The supervisor restarts it without the set-up (migrations ran when it was started).
     Component("web", start_web, lambda: read_pid("web") is not None and http_ok(f"http://127.0.0.1:{WEB_PORT}/"),
-              None, 90, f"http://127.0.0.1:{WEB_PORT}"),
+              None, 90, f"http://127.0.0.1:{WEB_PORT}", respawn=spawn_web),
     Component("relay", python_component("relay", ["manage.py", "outbox_relay"]), alive("relay"), None, 20),
     Component("listener", python_component("listener", ["manage.py", "score_listener"]), alive("listener"), None, 20),
     # The product's SMTP endpoint: customers' replies, and locally the Maildir var/mail/
@@ -77,7 +147,19 @@ COMPONENTS = [
     # Service levels: due times, SLA states and the queue's rank of every open complaint.
     Component("sla", python_component("sla", ["manage.py", "sla_worker", "--interval",
                                               str(env_int("TRIAGE_SLA_INTERVAL_S", 30))]), alive("sla"), None, 20),
+    # The operational reports' materialised aggregates, refreshed on a clock (never in a request).
+    Component("reports", python_component("reports", ["manage.py", "reports_worker", "--interval",
+                                                      str(env_int("TRIAGE_REPORTS_INTERVAL_S", 300))]),
+              alive("reports"), None, 20),
+    # Alerts outside the dashboard: signed webhooks and on-call mail, from the alert outbox.
+    Component("alerts", python_component("alerts", ["manage.py", "alert_relay"]), alive("alerts"), None, 20),
     Component("stream", python_component("stream", ["-m", "streaming.job"],
                                          {"TRIAGE_STREAM_READY_FILE": str(RUN / "stream.ready")}),
               stream_healthy, None, 180, before_start=clear_stream_ready),
 ]
+
+# What the supervisor restarts when it dies (stack.supervisor); it is itself the last
+# component, so `up` starts it once everything is up and `down` stops it first.
+SUPERVISED = [c.name for c in COMPONENTS]
+COMPONENTS.append(Component("supervisor", python_component("supervisor", ["scripts/stack", "supervise"]),
+                            alive("supervisor"), None, 20))

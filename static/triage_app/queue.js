@@ -117,7 +117,9 @@
     slaNode.dataset.state = (item.sla && item.sla.state) || "";
     node.querySelector(".status").textContent = t.statuses[item.status] || item.status.replace("_", " ");
     node.querySelector(".text").textContent = item.text;
-    node.querySelector(".why").textContent = whyText(item.score);
+    const repeats = item.sla && item.sla.repeat_contacts;
+    node.querySelector(".why").textContent = whyText(item.score)
+      + (repeats ? " · " + t.repeat_contacts.replace("%(count)s", repeats) : "");
     const open = node.querySelector(".open");
     open.href = "/staff/complaints/" + encodeURIComponent(item.id) + "/";
     const claim = node.querySelector(".claim");

@@ -14,7 +14,7 @@ from triage_core.config import addresses, var_dir
 
 pytestmark = pytest.mark.e2e
 
-APP_PROCESSES = ("scoring", "web", "relay", "listener", "stream", "sla")
+APP_PROCESSES = ("scoring", "scoring-1", "web", "relay", "listener", "stream", "sla")
 ISOLATED = ("TRIAGE_VAR_DIR", "TRIAGE_DATABASE_URL", "TRIAGE_KAFKA_BOOTSTRAP", "TRIAGE_KAFKA_TOPIC",
             "TRIAGE_REDIS_URL", "TRIAGE_SCORING_URL")
 

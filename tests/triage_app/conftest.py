@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 from channels.layers import channel_layers
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.utils import translation
 
 from ingest import producer as producer_module
 from tests.fakes import FakeProducer
@@ -18,6 +20,16 @@ def _fresh_channel_layer_and_cache():
     cache.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a view that activates a customer's
+    language (the tracking page of a Russian complaint) leaves it active in this thread
+    after the response, and a later test's services would then write Russian."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

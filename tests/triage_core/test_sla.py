@@ -125,3 +125,12 @@ def test_the_next_change_is_the_nearest_at_risk_due_or_whole_hour():
                               resolved_at=None, now=gone, policy=POLICY)
     assert sla.next_change_at(created_at=created, sla_result=result, first_reply_at=None, now=gone,
                               policy=POLICY) is None
+
+
+def test_repeat_contact_adds_to_the_rank_up_to_its_cap():
+    base = sla.queue_rank(priority=20, escalated=False, state=sla.OK, waiting_hours=0, policy=POLICY)
+    assert sla.queue_rank(priority=20, escalated=False, state=sla.OK, waiting_hours=0, policy=POLICY,
+                          repeat_contacts=1) == base + sla.REPEAT_CONTACT_BONUS
+    assert sla.queue_rank(priority=20, escalated=False, state=sla.OK, waiting_hours=0, policy=POLICY,
+                          repeat_contacts=50) == base + sla.REPEAT_CONTACT_CAP
+    assert sla.repeat_bonus(-3) == 0

@@ -90,6 +90,7 @@ def complaint_detail(*, complaint_id: uuid.UUID) -> dict | None:
         "mails": list(complaint.mails.order_by("created_at", "id")),
         "follows": complaint.follows_id,
         "follow_ups": list(complaint.follow_ups.values_list("id", flat=True)),
+        "duplicates": list(complaint.duplicates.values_list("id", flat=True)),
         # The same customer's other complaints (by their address), newest first.
         "same_customer": [] if not complaint.email else list(
             Complaint.objects.filter(email__iexact=complaint.email).exclude(id=complaint.id)

@@ -20,6 +20,7 @@ from triage_app.services.complaints import (
     STAFF_ACTIONS_WITH_BODY,
     complaint_assign,
     complaint_claim,
+    complaint_link_duplicate,
     complaint_note_add,
     complaint_release,
     complaint_reply_add,
@@ -60,12 +61,12 @@ from triage_app.services.sla import (
 )
 
 __all__ = [
-    "acting_user", "complaint_assign", "complaints_route", "complaint_correct", "SlaPassResult", "sla_pass",
-    "sla_policy_create", "sla_policy_validate", "sla_policy_values",
-    "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY", "CustomerReply", "audit_record",
-    "complaint_claim", "complaint_customer_reply", "complaint_mail_opt_out", "complaint_note_add", "complaint_rate",
-    "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit", "complaints_reevaluate",
-    "experiment_create", "experiment_restore", "experiment_validate", "experiment_values", "mail_bounce",
-    "outbox_publish", "outbox_publish_rollback_safe", "outbox_record_delivery", "policy_create", "policy_validate",
-    "policy_values", "scores_reevaluate_stale", "staff_act", "ReportsRefreshResult", "reports_refresh",
+    "acting_user", "audit_record", "complaint_assign", "complaint_claim", "complaint_correct",
+    "complaint_customer_reply", "complaint_link_duplicate", "complaint_mail_opt_out", "complaint_note_add",
+    "complaint_rate", "complaint_release", "complaint_reply_add", "complaint_resolve", "complaint_submit",
+    "complaints_reevaluate", "complaints_route", "CustomerReply", "experiment_create", "experiment_restore",
+    "experiment_validate", "experiment_values", "mail_bounce", "outbox_publish", "outbox_publish_rollback_safe",
+    "outbox_record_delivery", "policy_create", "policy_validate", "policy_values", "reports_refresh",
+    "ReportsRefreshResult", "scores_reevaluate_stale", "sla_pass", "sla_policy_create", "sla_policy_validate",
+    "sla_policy_values", "SlaPassResult", "staff_act", "STAFF_ACTIONS", "STAFF_ACTIONS_WITH_BODY",
 ]

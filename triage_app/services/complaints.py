@@ -187,6 +187,52 @@ def complaint_assign(*, complaint_id: uuid.UUID, by: User, data: Mapping) -> Com
     return complaint
 
 
+def complaint_link_duplicate(*, complaint_id: uuid.UUID, by: User, of: object, merge: object = False) -> Complaint:
+    """Say complaint `complaint_id` is about the same matter as complaint `of`: linked
+    (both timelines say so), or merged, which also resolves it into the other one: its
+    text goes onto the original as a note, and its customer's page says it is handled
+    with another complaint (never which: that may be another customer's). No "resolved"
+    mail: the matter is not resolved, it moved."""
+    try:
+        of_id = uuid.UUID(str(of))
+    except ValueError:
+        raise InvalidInput({"of": [errors.DUPLICATE_OF_INVALID]}) from None
+    if of_id == complaint_id:
+        raise InvalidInput({"of": [errors.DUPLICATE_OF_ITSELF]})
+    original = Complaint.objects.filter(id=of_id).first()
+    if original is None or not complaint_visible(complaint=original, user=by):
+        raise InvalidInput({"of": [gettext(errors.DUPLICATE_OF_UNKNOWN).format(value=of_id)]})
+    chain, hops = original, 0
+    while chain.duplicate_of_id is not None and hops < 100:  # no loops of duplicates
+        if chain.duplicate_of_id == complaint_id:
+            raise InvalidInput({"of": [errors.DUPLICATE_CYCLE]})
+        chain, hops = Complaint.objects.only("id", "duplicate_of_id").get(id=chain.duplicate_of_id), hops + 1
+    merging = merge in (True, "1", "true", "on")
+    with _staff_action(complaint_id, by) as complaint:
+        _refuse_if_resolved(complaint)
+        complaint.duplicate_of = original
+        fields = ["duplicate_of", "status", "updated_at"]
+        if merging:
+            complaint.resolved_at = timezone.now()
+            # Public: its customer's page says "handled with another complaint", never which
+            # (the event's body, staff only, does).
+            _transition(complaint=complaint, kind=ComplaintEvent.Kind.MERGED, by=by, status=Complaint.Status.RESOLVED,
+                        body=gettext("merged into {id}").format(id=original.id), public=True)
+            fields.append("resolved_at")
+            QueueEntry.objects.filter(complaint=complaint).delete()
+            ComplaintEvent.objects.create(complaint=original, kind=ComplaintEvent.Kind.NOTE, actor=by,
+                                          body=gettext("Merged duplicate {id}: {text}").format(id=complaint.id,
+                                                                                               text=complaint.text))
+        else:
+            _transition(complaint=complaint, kind=ComplaintEvent.Kind.DUPLICATE, by=by,
+                        body=gettext("duplicate of {id}").format(id=original.id))
+        ComplaintEvent.objects.create(complaint=original, kind=ComplaintEvent.Kind.DUPLICATE, actor=by,
+                                      body=gettext("{id} is a duplicate of this one").format(id=complaint.id))
+        complaint.save(update_fields=fields)
+        transaction.on_commit(partial(live.queue_push_items, complaint_ids=[original.id]))
+    return complaint
+
+
 def complaint_resolve(*, complaint_id: uuid.UUID, by: User) -> Complaint:
     with _staff_action(complaint_id, by) as complaint:
         _refuse_if_resolved(complaint)

@@ -142,12 +142,13 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
     policy = sla_policy_as_core(current)
     changed, breached, evaluated, moved = [], [], 0, 0
     for (cid, created, replied, resolved, priority, escalated, category, first_due, resolution_due, state,
-         reason, rank, version, check_at) in _rows_due(now=now, version=policy.version, full=full):
+         reason, rank, version, check_at, repeats) in _rows_due(now=now, version=policy.version, full=full):
         evaluated += 1
         result = sla.evaluate_sla(created_at=created, priority=priority, escalated=escalated, category=category,
                                   first_reply_at=replied, resolved_at=resolved, now=now, policy=policy)
         new_rank = sla.queue_rank(priority=priority, escalated=escalated, state=result.state,
-                                  waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy)
+                                  waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy,
+                                  repeat_contacts=repeats)
         next_at = sla.next_change_at(created_at=created, sla_result=result, first_reply_at=replied, now=now,
                                      policy=policy) or NEVER
         row = (cid, result.first_reply_due, result.resolution_due, result.state, result.reason or "", new_rank,
@@ -170,7 +171,7 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
 _ROWS_SQL = """
     SELECT c.id, c.created_at, c.first_reply_at, c.resolved_at, s.priority, s.escalated, s.category,
            e.first_reply_due, e.resolution_due, e.sla_state, e.sla_reason, e.queue_rank, e.sla_version,
-           e.next_check_at
+           e.next_check_at, e.repeat_contacts
     FROM triage_queue_entry e JOIN triage_complaint c ON c.id = e.complaint_id
     JOIN triage_score s ON s.complaint_id = e.complaint_id
     WHERE c.status <> 'resolved'"""
