@@ -19,7 +19,7 @@ from django.utils import timezone
 from tests.triage_app.factories import complaint_make, score_make
 from triage_app import errors, selectors, services
 from triage_app.errors import InvalidInput
-from triage_app.models import Complaint, ComplaintEvent, Satisfaction, ServiceLevelPolicy
+from triage_app.models import Complaint, ComplaintEvent, Satisfaction, ServiceLevelPolicy, Team
 from triage_app.reports_views import age_bucket_label
 from triage_app.selectors.reports import (
     ReportFilters,
@@ -28,6 +28,7 @@ from triage_app.selectors.reports import (
     report_breakdown,
     report_filters_from,
     report_periods,
+    report_teams,
     report_volume,
 )
 from triage_core.reports import AGE_EDGES_HOURS, ALL, NO_CATEGORY, RANGE_DAYS_MAX, age_bucket_of
@@ -203,6 +204,28 @@ def test_agents_load_and_throughput(scenario):
     assert [(a["agent"], a["resolved"], a["rated"], a["rating_mean"]) for a in with_b][1] == ("Alice Agent", 2, 2, 3.5)
     only_d2 = report_agents(ReportFilters(since=D2, until=D2))
     assert [(a["agent"], a["resolved"]) for a in only_d2] == [("bob", 1)]  # his load stays; alice did nothing
+
+
+def test_teams_load_and_throughput(client, admin_user, scenario):
+    """A-D and F (delivery) are the Delivery team's, E (billing, Russian) the Russian
+    desk's, G has no team. Delivery: D open, held, past its resolution target; received
+    A-D on D1 and F on D2; replies A, B, D, F; resolved A and C on D1 and F on D2 (B on
+    4 November, after the range). Russian desk: E open, nobody holds it, breached,
+    received on D1. No team: G, open (not scored: no SLA), submitted today."""
+    delivery, russian = Team.objects.create(name="Delivery"), Team.objects.create(name="Russian desk")
+    Complaint.objects.filter(score__category="delivery").update(team=delivery)
+    Complaint.objects.filter(score__category="billing").update(team=russian)
+    services.reports_refresh()
+    teams = report_teams(ReportFilters(since=D1, until=D2))
+    assert [(t["team"], t["open"], t["unclaimed"], t["awaiting_staff"], t["breached"], t["received"], t["replies"],
+             t["resolved"]) for t in teams] == [("Delivery", 1, 0, 0, 1, 5, 4, 3),
+                                                ("Russian desk", 1, 1, 0, 1, 1, 0, 0), ("", 1, 1, 0, 0, 0, 0, 0)]
+    assert teams[2]["team_id"] is None
+    client.force_login(admin_user)
+    rows = read_csv(client.get("/manage/reports/teams.csv", {"since": D1.isoformat(), "until": D2.isoformat()}))
+    assert [(r["team"], r["open"], r["resolved"]) for r in rows] == [("Delivery", "1", "3"), ("Russian desk", "1", "0"),
+                                                                     ("", "1", "0")]
+    assert 'id="reports-teams"' in client.get("/manage/reports/", {"since": D1.isoformat()}).content.decode()
 
 
 def test_a_reopened_complaint_loses_its_outcome_and_a_new_resolution_is_judged_again(scenario):

@@ -271,6 +271,30 @@ def report_agents(filters: ReportFilters) -> list[dict]:
     return agents
 
 
+def report_teams(filters: ReportFilters) -> list[dict]:
+    """Per team (and "no team yet"): its open complaints now (load: unclaimed, awaiting
+    staff, SLA-breached) and over the range what it received, its replies and resolutions
+    (throughput); the most loaded first."""
+    where, params = _slice(filters)
+    found = rows(
+        "WITH work AS (SELECT team_id, sum(received) AS received, sum(replies) AS replies, sum(resolved) AS resolved"
+        f"  FROM triage_report_team_day WHERE day BETWEEN %s AND %s{where} GROUP BY team_id),"
+        " held AS (SELECT team_id, sum(open) AS open, sum(unclaimed) AS unclaimed,"
+        "  sum(awaiting_staff) AS awaiting_staff, sum(breached) AS breached"
+        f"  FROM triage_report_team_load WHERE true{where} GROUP BY team_id)"
+        " SELECT coalesce(w.team_id, h.team_id), t.name, coalesce(h.open, 0), coalesce(h.unclaimed, 0),"
+        " coalesce(h.awaiting_staff, 0), coalesce(h.breached, 0), coalesce(w.received, 0), coalesce(w.replies, 0),"
+        " coalesce(w.resolved, 0)"
+        " FROM work w FULL JOIN held h ON h.team_id = w.team_id"
+        " LEFT JOIN triage_team t ON t.id = coalesce(w.team_id, h.team_id)"
+        " ORDER BY 3 DESC, 9 DESC, 2 NULLS LAST, 1",
+        [filters.first_day, filters.last_day, *params, *params])
+    return [{"team_id": team_id or None, "team": name if team_id else "", "open": int(open_),
+             "unclaimed": int(unclaimed), "awaiting_staff": int(awaiting), "breached": int(breached),
+             "received": int(received), "replies": int(replies), "resolved": int(resolved)}
+            for team_id, name, open_, unclaimed, awaiting, breached, received, replies, resolved in found]
+
+
 def report_page(filters: ReportFilters) -> dict:
     """Everything the reports page shows for `filters`."""
     periods = report_periods(filters)
@@ -288,6 +312,7 @@ def report_page(filters: ReportFilters) -> dict:
         "languages": report_breakdown(filters, by="language"),
         "backlog": report_backlog(filters),
         "agents": report_agents(filters),
+        "teams": report_teams(filters),
     }
 
 
@@ -312,6 +337,8 @@ REPORT_CSV = {
     "backlog": ("category", "language", "bucket", "from_hours", "to_hours", "open", "unclaimed", "breached"),
     "agents": ("since", "until", "category", "language", "agent_id", "username", "agent", "open", "awaiting_staff",
                "breached", "replies", "resolved", "rated", "rating_mean"),
+    "teams": ("since", "until", "category", "language", "team_id", "team", "open", "unclaimed", "awaiting_staff",
+              "breached", "received", "replies", "resolved"),
 }
 
 
@@ -346,6 +373,8 @@ def report_csv(name: str, filters: ReportFilters) -> Iterator[list[object]]:
                  for b in report_backlog(filters)]
     elif name == "agents":
         found = report_agents(filters)
+    elif name == "teams":
+        found = report_teams(filters)
     else:
         raise KeyError(name)
     return csv_rows(columns=REPORT_CSV[name], rows=[{**scope, **row} for row in found])

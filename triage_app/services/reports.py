@@ -25,7 +25,7 @@ log = logging.getLogger("triage_app.reports")
 
 # In the order they are refreshed (none reads another).
 REPORT_VIEWS = ("triage_report_period", "triage_report_backlog", "triage_report_agent_day",
-                "triage_report_agent_load")
+                "triage_report_agent_load", "triage_report_team_day", "triage_report_team_load")
 # Two workers (or a worker and `--once`) never refresh at once: the second skips its turn.
 _LOCK_KEY = "triage_reports_refresh"
 
