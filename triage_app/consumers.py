@@ -5,7 +5,8 @@ group, which logging out or losing staff rights tells to close (triage_app.signa
 before forwarding an event a socket re-checks, at most every SESSION_RECHECK_S, that its
 session still exists and its user is still active staff (what a missed message or an
 expired session would otherwise leave open). At the same check it re-reads the user's
-teams: an agent in a team is sent only the items they may see (selectors.teams).
+teams: an agent in a team is sent only the items they may see (selectors.teams), and for
+the others just their ids, as gone, so an item moved to another team leaves the screen.
 """
 from __future__ import annotations
 
@@ -73,6 +74,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             items = [item for item in event["items"] if self.viewer.sees_item(item)]
             if items:
                 await self.send_json({"type": "items", "items": items})
+            # What this reader may no longer see (moved to another team) leaves their screen:
+            # its id only, nothing of its content.
+            if gone := [item["id"] for item in event["items"] if not self.viewer.sees_item(item)]:
+                await self.send_json({"type": "gone", "ids": gone})
 
     async def queue_refresh(self, event: dict) -> None:
         if await self.allowed():

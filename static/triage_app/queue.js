@@ -234,6 +234,7 @@
     socket.addEventListener("message", (event) => {
       const data = JSON.parse(event.data);
       if (data.type === "items") upsert(data.items);
+      else if (data.type === "gone") { for (const id of data.ids) items.delete(id); render(); }
       else if (data.type === "refresh") reloadSoon();
     });
     socket.addEventListener("close", () => {

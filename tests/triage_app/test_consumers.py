@@ -207,8 +207,12 @@ async def test_an_agent_in_a_team_is_sent_only_what_they_may_see():
     assert connected
     await database_sync_to_async(live.queue_push_items)(complaint_ids=[theirs.id])
     await database_sync_to_async(live.queue_push_items)(complaint_ids=[theirs.id, ours.id])
+    # The other team's complaint is never sent, only named as gone (in case it was on the
+    # screen before it moved away); ours is sent whole.
+    first = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
+    assert first == {"type": "gone", "ids": [str(theirs.id)]}
     message = await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S)
-    # The first push (only the other team's complaint) sent nothing; the second only ours.
     assert message["type"] == "items" and [i["id"] for i in message["items"]] == [str(ours.id)]
+    assert await communicator.receive_json_from(timeout=RECEIVE_TIMEOUT_S) == {"type": "gone", "ids": [str(theirs.id)]}
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
