@@ -2,10 +2,12 @@
 admin screens. Each validates, calls a service or selector, and renders."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -259,52 +261,47 @@ def complaint_page(request: HttpRequest, complaint_id) -> HttpResponse:
     return render(request, "triage_app/complaint.html", detail)
 
 
-@staff_required
-@require_POST
-def complaint_duplicate_view(request: HttpRequest, complaint_id) -> HttpResponse:
-    """The complaint page's duplicate form: link to, or merge into, another complaint."""
+def _complaint_form(request: HttpRequest, complaint_id, act: Callable[[User], object], done: str) -> HttpResponse:
+    """A form on the complaint page: `act(by)` runs the service; back to the page with
+    `done` on success, or the refusal in the reader's language; 404 for a complaint the
+    reader cannot see."""
     try:
-        services.complaint_link_duplicate(complaint_id=complaint_id, by=services.acting_user(request.user),
-                                          of=request.POST.get("of", "").strip(), merge=request.POST.get("merge"))
+        act(services.acting_user(request.user))
     except Complaint.DoesNotExist:
         raise Http404 from None
     except (InvalidInput, ActionRefused) as exc:
         _flash_refusal(request, exc)
     else:
-        messages.success(request, gettext("Merged.") if request.POST.get("merge") == "1" else gettext("Linked."))
+        messages.success(request, done)
     return redirect("staff-complaint", complaint_id=complaint_id)
+
+
+@staff_required
+@require_POST
+def complaint_duplicate_view(request: HttpRequest, complaint_id) -> HttpResponse:
+    """The complaint page's duplicate form: link to, or merge into, another complaint."""
+    merge = request.POST.get("merge")
+    return _complaint_form(request, complaint_id, lambda by: services.complaint_link_duplicate(
+        complaint_id=complaint_id, by=by, of=request.POST.get("of", "").strip(), merge=merge),
+        gettext("Merged.") if merge == "1" else gettext("Linked."))
 
 
 @staff_required
 @require_POST
 def complaint_assign_view(request: HttpRequest, complaint_id) -> HttpResponse:
     """The complaint page's assignment form (services.complaint_assign)."""
-    try:
-        services.complaint_assign(complaint_id=complaint_id, by=services.acting_user(request.user),
-                                  data={name: request.POST[name] for name in ("team", "agent") if name in request.POST})
-    except Complaint.DoesNotExist:
-        raise Http404 from None
-    except (InvalidInput, ActionRefused) as exc:
-        _flash_refusal(request, exc)
-    else:
-        messages.success(request, gettext("Assignment saved."))
-    return redirect("staff-complaint", complaint_id=complaint_id)
+    data = {name: request.POST[name] for name in ("team", "agent") if name in request.POST}
+    return _complaint_form(request, complaint_id, lambda by: services.complaint_assign(
+        complaint_id=complaint_id, by=by, data=data), gettext("Assignment saved."))
 
 
 @staff_required
 @require_POST
 def complaint_correct_view(request: HttpRequest, complaint_id) -> HttpResponse:
     """The complaint page's "correct the model" buttons (services.complaint_correct)."""
-    try:
-        services.complaint_correct(complaint_id=complaint_id, by=services.acting_user(request.user),
-                                   kind=request.POST.get("kind"), value=request.POST.get("value", ""))
-    except Complaint.DoesNotExist:
-        raise Http404 from None
-    except InvalidInput as exc:
-        _flash_refusal(request, exc)
-    else:
-        messages.success(request, gettext("Correction recorded; it will teach the next model."))
-    return redirect("staff-complaint", complaint_id=complaint_id)
+    return _complaint_form(request, complaint_id, lambda by: services.complaint_correct(
+        complaint_id=complaint_id, by=by, kind=request.POST.get("kind"), value=request.POST.get("value", "")),
+        gettext("Correction recorded; it will teach the next model."))
 
 
 @staff_required
@@ -312,18 +309,10 @@ def complaint_correct_view(request: HttpRequest, complaint_id) -> HttpResponse:
 def complaint_action(request: HttpRequest, complaint_id, action: str) -> HttpResponse:
     if action not in services.STAFF_ACTIONS:
         raise Http404
-    try:
-        services.staff_act(action=action, complaint_id=complaint_id, by=services.acting_user(request.user),
-                           body=request.POST.get("body"))
-    except Complaint.DoesNotExist:
-        raise Http404 from None
-    except (InvalidInput, ActionRefused) as exc:
-        _flash_refusal(request, exc)
-    else:
-        messages.success(request, {"claim": gettext("Claimed."), "release": gettext("Released."),
-                                   "resolve": gettext("Resolved."), "note": gettext("Note added."),
-                                   "reply": gettext("Reply sent to the customer.")}[action])
-    return redirect("staff-complaint", complaint_id=complaint_id)
+    done = {"claim": gettext("Claimed."), "release": gettext("Released."), "resolve": gettext("Resolved."),
+            "note": gettext("Note added."), "reply": gettext("Reply sent to the customer.")}[action]
+    return _complaint_form(request, complaint_id, lambda by: services.staff_act(
+        action=action, complaint_id=complaint_id, by=by, body=request.POST.get("body")), done)
 
 
 @staff_required
