@@ -49,7 +49,9 @@ def kafka_grants() -> list[tuple[str, str, str, str, tuple[str, ...]]]:
     ]
 
 
-def ensure_topics(admin, *, partitions: int) -> Iterator[str]:
+def ensure_topics(admin, *, partitions: int, replication: int = 1, min_insync: int = 1) -> Iterator[str]:
+    """Both topics, if missing: `partitions` each, on `replication` brokers, a write
+    acknowledged (acks=all, the producers' setting) once `min_insync` of them have it."""
     from confluent_kafka.admin import NewTopic
 
     where = addresses()
@@ -57,8 +59,11 @@ def ensure_topics(admin, *, partitions: int) -> Iterator[str]:
     for topic in (where.kafka_topic, where.kafka_app_topic):
         if topic in existing:
             continue
-        yield f"creating topic {topic!r} with {partitions} partitions"
-        for future in admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)]).values():
+        yield (f"creating topic {topic!r} with {partitions} partitions, replication factor {replication}, "
+               f"min.insync.replicas {min_insync}")
+        new = NewTopic(topic, num_partitions=partitions, replication_factor=replication,
+                       config={"min.insync.replicas": str(min_insync)})
+        for future in admin.create_topics([new]).values():
             future.result(timeout=30)
 
 
@@ -95,18 +100,24 @@ def ensure_access(admin) -> Iterator[str]:
     yield f"Kafka logins ({', '.join(KAFKA_ROLES)}) and {len(bindings)} ACLs in place"
 
 
-def ensure_all(*, partitions: int) -> Iterator[str]:
+def ensure_all(*, partitions: int, replication: int = 1, min_insync: int = 1) -> Iterator[str]:
     admin = admin_client()
-    yield from ensure_topics(admin, partitions=partitions)
+    yield from ensure_topics(admin, partitions=partitions, replication=replication, min_insync=min_insync)
     yield from ensure_access(admin)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--partitions", type=int, default=6, help="partitions of a topic it creates (default 6)")
+    parser.add_argument("--replication-factor", type=int, default=1, help="brokers holding each partition (default 1)")
+    parser.add_argument("--min-insync-replicas", type=int, default=1,
+                        help="replicas that must have a write before it is acknowledged (default 1)")
     args = parser.parse_args(argv)
+    if not 1 <= args.min_insync_replicas <= args.replication_factor:
+        parser.error("--min-insync-replicas must be between 1 and --replication-factor")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for line in ensure_all(partitions=args.partitions):
+    for line in ensure_all(partitions=args.partitions, replication=args.replication_factor,
+                           min_insync=args.min_insync_replicas):
         log.info(line)
     return 0
 

@@ -86,3 +86,28 @@ def test_every_long_running_service_restarts_by_itself_and_has_a_healthcheck():
         assert service.get("restart") == "unless-stopped", name
         assert service.get("healthcheck", {}).get("test"), name
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+def test_the_cluster_override_adds_three_brokers_a_spark_cluster_and_balanced_scoring():
+    import yaml
+
+    env = {**os.environ, **REQUIRED, "TRIAGE_KAFKA_CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk"}
+    files = ["-f", str(ROOT / "compose.yaml"), "-f", str(ROOT / "compose.cluster.yaml")]
+    result = subprocess.run(["docker-compose", *files, "config"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    brokers = [services[name]["environment"] for name in ("kafka", "kafka-2", "kafka-3")]
+    assert [str(b["KAFKA_NODE_ID"]) for b in brokers] == ["1", "2", "3"]
+    assert {b["KAFKA_CONTROLLER_QUORUM_VOTERS"] for b in brokers} == {"1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    assert {str(b["KAFKA_MIN_INSYNC_REPLICAS"]) for b in brokers} == {"2"}
+    assert "--replication-factor" in services["kafka-setup"]["command"]
+    assert "spark://spark-master:7077" in " ".join(services["stream"]["command"])
+    assert services["stream"]["environment"]["TRIAGE_SCORING_URL"] == "http://scoring-balancer:9000"
+    assert {"spark-worker-1", "spark-worker-2", "scoring-2", "scoring-balancer"} <= set(services)
+    for name, service in services.items():
+        if name not in ("migrate", "kafka-setup"):
+            assert service.get("restart") == "unless-stopped" and service.get("healthcheck"), name
+    # The stack's own balancer and the cluster's agree on what a healthy replica is.
+    config = (ROOT / "infra" / "haproxy" / "scoring-cluster.cfg").read_text()
+    assert "option httpchk GET /readyz" in config and "retry-on conn-failure" in config
