@@ -90,3 +90,20 @@ def number_in_range(values: Mapping[str, object], field: str, low: float, high: 
                                                                       high=high)]
         return None
     return value
+
+
+# A row id written out: digits only, at most this many (a bigint has 19; ids here are far
+# smaller, and a longer string is a mistake, not an id).
+ID_DIGITS_MAX = 12
+
+
+def whole_id(raw: object) -> int | None:
+    """`raw` (a JSON number or a query-string text) as a row id, or None if it is not one:
+    no bool, no sign, no spaces, no other digits than ASCII ones."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= ID_DIGITS_MAX:
+        return int(raw)
+    return None

@@ -58,9 +58,7 @@ from triage_app.selectors.search import (
 )
 from triage_app.selectors.teams import (
     Viewer,
-    agent_is_member,
     agent_loads,
-    agents_assignable,
     complaint_visible,
     holder_filters_from,
     teams_all,
@@ -69,7 +67,7 @@ from triage_app.selectors.teams import (
 from triage_app.selectors.users import user_is_staff, user_is_triage_admin
 
 __all__ = [
-    "ab_results", "agent_is_member", "agent_loads", "agents_assignable", "complaint_detail",
+    "ab_results", "agent_loads", "complaint_detail",
     "complaint_get_by_tracking_code", "complaint_public_data", "complaint_public_history", "complaint_queue",
     "complaint_search", "complaint_timeline", "complaint_visible", "experiment_current", "HISTOGRAM_BINS",
     "holder_filters_from", "mail_outbox_summary", "maildir_message", "MAILDIR_PAGE", "maildir_recent",

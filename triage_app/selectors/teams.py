@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from triage_app import errors
 from triage_app.models import Complaint, Team
 from triage_app.selectors.users import user_is_staff, user_is_triage_admin
+from triage_app.validation import whole_id
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ def holder_filters_from(params, problems: dict[str, list[str]]) -> tuple[int | s
             return None
         if raw in words:
             return raw
-        if raw.isascii() and raw.isdigit() and len(raw) <= 12:
-            return int(raw)
+        if (number := whole_id(raw)) is not None:
+            return number
         problems[name] = [errors.HOLDER_FILTER_INVALID.format(value=raw[:40], words=" / ".join(words))]
         return None
 
@@ -94,19 +95,6 @@ def queue_holder_filter(*, team: int | str | None, assignee: int | str | None, v
 
 def teams_all() -> list[Team]:
     return list(Team.objects.order_by("name"))
-
-
-def team_get(team_id: int) -> Team | None:
-    return Team.objects.filter(id=team_id).first()
-
-
-def agents_assignable() -> list[User]:
-    """Staff who can be given a complaint: active staff accounts."""
-    return list(User.objects.filter(is_active=True, is_staff=True).order_by("username"))
-
-
-def agent_is_member(*, agent: User, team_id: int) -> bool:
-    return Team.objects.filter(id=team_id, members=agent).exists()
 
 
 def agent_loads(*, team_ids: frozenset[int] | None = None) -> list[dict]:

@@ -22,9 +22,10 @@ from triage_app.models import (
     Score,
     Team,
 )
-from triage_app.selectors.teams import agent_is_member, complaint_visible, viewer_of
+from triage_app.selectors.teams import complaint_visible, viewer_of
 from triage_app.serializers import user_display_name
 from triage_app.services.outbox import outbox_owe
+from triage_app.validation import whole_id
 from triage_core.messages import MAX_MESSAGE_CHARS, text_storable
 
 
@@ -131,11 +132,10 @@ def _assignment_id(data: Mapping, name: str, problems: dict[str, list[str]]) -> 
     raw = data[name]
     if raw is None or raw == "":
         return None
-    if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isascii()
-                                                              and raw.isdigit() and len(raw) <= 12)):
+    if (number := whole_id(raw)) is None:
         problems[name] = [errors.ASSIGN_ID_INVALID]
         return UNCHANGED
-    return int(raw)
+    return number
 
 
 def complaint_assign(*, complaint_id: uuid.UUID, by: User, data: Mapping) -> Complaint:
@@ -162,8 +162,9 @@ def complaint_assign(*, complaint_id: uuid.UUID, by: User, data: Mapping) -> Com
         _refuse_if_resolved(complaint)
         new_team = complaint.team if team_id is UNCHANGED else team
         new_agent = complaint.claimed_by if agent_id is UNCHANGED else agent
-        if (new_agent is not None and new_team is not None and viewer_of(new_agent).team_ids is not None
-                and not agent_is_member(agent=new_agent, team_id=new_team.pk)):
+        # An agent in teams sees only theirs (selectors.teams): they must be in this one.
+        agent_teams = viewer_of(new_agent).team_ids if new_agent is not None else None
+        if new_team is not None and agent_teams is not None and new_team.pk not in agent_teams:
             raise InvalidInput({"agent": [gettext(errors.ASSIGN_AGENT_NOT_IN_TEAM).format(
                 name=user_display_name(new_agent), team=new_team.name)]})
         changes = []
