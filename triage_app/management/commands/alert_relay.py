@@ -16,7 +16,6 @@ it again from the admin's "Alert deliveries".
 from __future__ import annotations
 
 import logging
-import signal
 import smtplib
 import threading
 from datetime import timedelta
@@ -30,8 +29,8 @@ from django.utils import timezone
 
 from triage_app import alerts
 from triage_app.management.commands.mail_relay import permanent
-from triage_app.models import AlertDelivery
-from triage_app.workers import relay_loop
+from triage_app.models import AlertDelivery, Webhook
+from triage_app.workers import relay_loop, stop_on_signals
 
 log = logging.getLogger("triage_app.alert_relay")
 
@@ -69,7 +68,7 @@ def _webhook(delivery: AlertDelivery, session: requests.Session) -> tuple[bool, 
 
 def _mail(delivery: AlertDelivery, connection) -> tuple[bool, bool, int | None, str]:
     payload = alerts.complaint_payload(delivery.complaint)
-    label = dict(AlertDelivery._meta.get_field("event").choices or [])[delivery.event]
+    label = Webhook.Event(delivery.event).label
     priority = "" if payload["priority"] is None else f" (priority {payload['priority']:.0f})"
     message = EmailMessage(
         subject=f"[triage] {label}: complaint {delivery.complaint.tracking_code}{priority}",
@@ -153,10 +152,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between passes when idle")
 
     def handle(self, *args, once: bool = False, batch_size: int = 50, interval: float = 1.0, **options) -> None:
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+        stop = stop_on_signals()
         delivered = run(once=once, batch_size=batch_size, interval_s=interval, stop=stop)
         if once:
             self.stdout.write(f"delivered {delivered} alerts")

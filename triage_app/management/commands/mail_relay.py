@@ -17,7 +17,6 @@ admin's mail outbox with their error.
 from __future__ import annotations
 
 import logging
-import signal
 import smtplib
 import threading
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from django.utils import timezone
 
 from triage_app.mail import email_message
 from triage_app.models import MailMessage
-from triage_app.workers import relay_loop
+from triage_app.workers import relay_loop, stop_on_signals
 
 log = logging.getLogger("triage_app.mail_relay")
 
@@ -136,10 +135,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between passes when idle")
 
     def handle(self, *args, once: bool = False, batch_size: int = 100, interval: float = 1.0, **options) -> None:
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+        stop = stop_on_signals()
         sent = run(once=once, batch_size=batch_size, interval_s=interval, stop=stop,
                    between_passes=close_old_connections)
         log.info("mail relay stopped; %d mails sent", sent)

@@ -14,7 +14,6 @@ it publishes with) stays free of Django.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from django.utils import timezone
 from ingest.producer import ComplaintPublisher, producer_config
 from triage_app.models import OutboxEntry
 from triage_app.services import outbox_publish
-from triage_app.workers import relay_loop
+from triage_app.workers import relay_loop, stop_on_signals
 
 log = logging.getLogger("triage_app.outbox_relay")
 
@@ -97,10 +96,7 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool = False, batch_size: int = 500, grace: float = 10.0,
                interval: float = 2.0, **options) -> None:
         publisher = ComplaintPublisher(Producer(producer_config(role="app", client_id="triage-relay")))
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+        stop = stop_on_signals()
         started = time.monotonic()
         sent = run(publisher=publisher, once=once, batch_size=batch_size, grace_s=grace, interval_s=interval,
                    stop=stop, between_passes=close_old_connections)

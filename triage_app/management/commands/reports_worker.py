@@ -12,14 +12,11 @@ a refresh, not the worker.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
 from triage_app import services
-from triage_app.workers import relay_loop
+from triage_app.workers import clock_loop, stop_on_signals
 
 log = logging.getLogger("triage_app.reports")
 
@@ -32,19 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=300.0, help="seconds between refreshes (default 300)")
 
     def handle(self, *args, once: bool = False, interval: float = 300.0, **options) -> None:
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
-
-        def run_pass() -> tuple[int, bool]:
+        def work() -> None:
             result = services.reports_refresh()
             if once:
                 self.stdout.write("another refresh was running; skipped" if result.refreshed_at is None else
                                   f"reports refreshed in {result.seconds:.1f} s ({result.outcomes_recorded} SLA "
                                   f"outcomes recorded), figures as of {result.refreshed_at.isoformat()}")
-            return 0, False  # one refresh a pass: wait `interval` before the next
 
         log.info("reports worker: a refresh every %.0f s", interval)
-        relay_loop(run_pass=run_pass, what="the database", once=once, batch_size=1, interval_s=interval, stop=stop,
-                   between_passes=close_old_connections)
+        clock_loop(work=work, once=once, interval_s=interval, stop=stop_on_signals())

@@ -11,7 +11,6 @@ policy check, one push (live.queue_push_scored).
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 import psycopg
@@ -21,6 +20,7 @@ from django.db import DatabaseError, close_old_connections
 
 from triage_app import live
 from triage_app.services import scores_reevaluate_stale
+from triage_app.workers import stop_on_signals
 from triage_core import notify
 
 log = logging.getLogger("triage_app.score_listener")
@@ -80,10 +80,7 @@ class Command(BaseCommand):
                             help="exit after handling this many notifications (tests); 0 = run forever")
 
     def handle(self, *args, max_notifications: int = 0, **options) -> None:
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
+        stop = stop_on_signals()
         self.listen(stop=stop, max_notifications=max_notifications)
 
     def listen(self, *, stop: threading.Event, max_notifications: int = 0, ready: threading.Event | None = None) -> int:

@@ -15,14 +15,11 @@ database that is down costs a pass, not the worker.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
 from triage_app import services
-from triage_app.workers import relay_loop
+from triage_app.workers import clock_loop, stop_on_signals
 
 log = logging.getLogger("triage_app.sla")
 
@@ -37,18 +34,11 @@ class Command(BaseCommand):
                             help="evaluate every open complaint, not only those whose turn has come (with --once)")
 
     def handle(self, *args, once: bool = False, interval: float = 30.0, full: bool = False, **options) -> None:
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
-
-        def run_pass() -> tuple[int, bool]:
+        def work() -> None:
             result = services.sla_pass(full=full and once)
             if once:
                 self.stdout.write(f"{result.evaluated} complaints evaluated, {result.changed} updated, "
                                   f"{result.breached} newly breached, in {result.seconds:.1f} s")
-            return 0, False  # never a "full" pass: wait `interval` before the next
 
         log.info("SLA worker: a pass every %.0f s", interval)
-        relay_loop(run_pass=run_pass, what="the database", once=once, batch_size=1, interval_s=interval, stop=stop,
-                   between_passes=close_old_connections)
+        clock_loop(work=work, once=once, interval_s=interval, stop=stop_on_signals())
