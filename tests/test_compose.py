@@ -108,6 +108,8 @@ def test_the_cluster_override_adds_three_brokers_a_spark_cluster_and_balanced_sc
     for name, service in services.items():
         if name not in ("migrate", "kafka-setup"):
             assert service.get("restart") == "unless-stopped" and service.get("healthcheck"), name
-    # The stack's own balancer and the cluster's agree on what a healthy replica is.
-    config = (ROOT / "infra" / "haproxy" / "scoring-cluster.cfg").read_text()
+    # The stack's own balancer and the cluster's agree on what a healthy replica is: both
+    # read the same defaults file before their own servers.
+    config = (ROOT / "infra" / "haproxy" / "scoring-defaults.cfg").read_text()
     assert "option httpchk GET /readyz" in config and "retry-on conn-failure" in config
+    assert "scoring-defaults.cfg" in " ".join(services["scoring-balancer"]["command"])

@@ -35,44 +35,18 @@ SCORING_REPLICAS = {f"scoring-{n}": env_int("TRIAGE_SCORING_REPLICA_BASE_PORT", 
 HAPROXY = "/usr/sbin/haproxy"
 
 
+BALANCER_DEFAULTS = ROOT / "infra" / "haproxy" / "scoring-defaults.cfg"
+
+
 def balancer_config() -> str:
-    """HAProxy in front of the replicas: round robin over those whose /readyz answers
-    (checked every second; out after 3 failures, back after 2 successes); a request whose
-    replica fails before answering is sent to another (`retry-on`, `redispatch`). A
-    replica busy with a large batch answers /readyz late (one worker, the model holds the
-    GIL): the check waits up to 5 s before it counts as failed, and a dead replica is
-    refused at once (connection refused), so it is out within ~3 s either way."""
+    """HAProxy's frontend on the service's address and one server per replica; the checks,
+    retries and timeouts are BALANCER_DEFAULTS, read first (shared with compose.cluster.yaml)."""
     servers = "\n".join(f"    server {name} 127.0.0.1:{port} check" for name, port in SCORING_REPLICAS.items())
-    return f"""global
-    log stdout format raw local0 notice
-    maxconn 2048
-
-defaults
-    mode http
-    log global
-    option httplog
-    option dontlog-normal
-    option http-keep-alive
-    option redispatch
-    retries 3
-    retry-on conn-failure empty-response response-timeout 502 503
-    option http-buffer-request
-    timeout connect 2s
-    timeout client 130s
-    timeout server 130s
-    timeout http-request 30s
-    timeout http-keep-alive 75s
-
-frontend scoring
+    return f"""frontend scoring
     bind 127.0.0.1:{SCORING_PORT}
     default_backend replicas
 
 backend replicas
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    timeout check 5s
-    default-server inter 1s fall 3 rise 2
 {servers}
 """
 
@@ -81,10 +55,11 @@ def start_balancer() -> None:
     config = RUN / "haproxy.cfg"
     RUN.mkdir(parents=True, exist_ok=True)
     config.write_text(balancer_config())
-    check = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+    files = ["-f", str(BALANCER_DEFAULTS), "-f", str(config)]
+    check = subprocess.run([HAPROXY, "-c", "-q", *files], capture_output=True, text=True)
     if check.returncode != 0:
-        raise SystemExit(f"HAProxy refuses {config}: {check.stdout}{check.stderr}")
-    spawn("scoring", [HAPROXY, "-db", "-f", str(config)])
+        raise SystemExit(f"HAProxy refuses {BALANCER_DEFAULTS} + {config}: {check.stdout}{check.stderr}")
+    spawn("scoring", [HAPROXY, "-db", *files])
 
 
 def python_component(name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> Callable[[], None]:
