@@ -264,10 +264,20 @@ def write_kafka_config() -> Path:
     return path
 
 
+def kafka_cluster_id() -> str:
+    """A random KRaft cluster id, as `kafka-storage random-uuid` makes one: a UUID in
+    URL-safe base64, never starting with "-" (the storage tool would read it as an
+    option: one id in 64 did, and the test stack failed to start)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def start_kafka() -> None:
     config = write_kafka_config()
     if not (kafka_dir() / "data" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = kafka_cluster_id()
         log("formatting Kafka storage (KRaft, standalone controller)")
         subprocess.run(kafka_java("kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
                                   "-c", str(config)), check=True, capture_output=True)
