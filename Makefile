@@ -1,8 +1,10 @@
 # The two commands a new user needs: `make up` and `make test`.
 PY := .venv/bin/python
 STACK := $(PY) scripts/stack
+# The cluster mode's stack (scripts/cluster-stack.env): its own var dir and ports.
+CLUSTER_STACK := set -a && . ./scripts/cluster-stack.env && set +a && $(STACK)
 
-.PHONY: up down status test test-unit eval train train-corrections corpora bench setup lock lint
+.PHONY: up down status cluster-up cluster-down cluster-status test test-unit eval train train-corrections corpora bench setup lock lint
 
 setup:  ## install what is missing: Debian packages, .venv, Kafka + Spark connector jars, npm libs
 	bash scripts/bootstrap.sh
@@ -16,11 +18,20 @@ down:  ## stop what `make up` started (data in var/ survives)
 status:
 	$(STACK) status
 
+cluster-up: setup  ## the product in cluster mode: 3 Kafka nodes (RF 3), a Spark standalone master + 2 workers, spark-submit
+	$(CLUSTER_STACK) up
+
+cluster-down:  ## stop the cluster-mode stack (its data in var/cluster survives)
+	$(CLUSTER_STACK) down
+
+cluster-status:
+	$(CLUSTER_STACK) status
+
 test: setup  ## the whole suite: unit tests, then the end-to-end and browser tests on the real stack
 	bash scripts/run_tests.sh
 
 test-unit: up  ## the fast part of the suite (it still needs the stack's migrated Postgres)
-	$(PY) -m pytest -m "not e2e and not browser"
+	$(PY) -m pytest -m "not e2e and not browser and not cluster"
 
 eval: setup  ## model quality: held-out and leave-one-source-out AUC, r vs human ratings, dev-set F1 (docs/evaluation.md)
 	$(PY) -m scoring_service.triage_v2.evaluate --output docs/evaluation.md

@@ -27,10 +27,12 @@ log = logging.getLogger("ingest.kafka_setup")
 SCRAM_ITERATIONS = 8192
 
 
-def admin_client():
+def admin_client(bootstrap: str | None = None, **extra):
+    """The set-up login's admin client; `bootstrap` asks one node of a cluster only,
+    `extra` are further librdkafka settings."""
     from confluent_kafka.admin import AdminClient
 
-    return AdminClient(kafka_client_config(KAFKA_ADMIN) | {"socket.timeout.ms": "5000"})
+    return AdminClient(kafka_client_config(KAFKA_ADMIN, bootstrap=bootstrap) | {"socket.timeout.ms": "5000"} | extra)
 
 
 def kafka_grants() -> list[tuple[str, str, str, str, tuple[str, ...]]]:

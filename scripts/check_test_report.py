@@ -2,7 +2,8 @@
 than the floor kept below, in the junit XML files pytest wrote (scripts/run_tests.sh
 calls it when CI=true).
 
-    .venv/bin/python scripts/check_test_report.py test-artifacts/unit.xml test-artifacts/e2e.xml
+    .venv/bin/python scripts/check_test_report.py test-artifacts/unit.xml test-artifacts/e2e.xml \
+        test-artifacts/cluster.xml
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 # where a reviewer sees it.
 MIN_TESTS_RUN = {
     "browser": 9,
+    "cluster": 4,
     "e2e": 30,
     "ingest": 14,
     "scoring_service": 130,

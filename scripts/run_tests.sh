@@ -29,11 +29,29 @@ run() {
   if [ $rc -ne 0 ] && { [ $rc -ne 5 ] || [ "${CI:-}" = true ]; }; then status=$rc; fi
 }
 # A report left by an earlier run must not stand in for a group that wrote none.
-rm -f test-artifacts/unit.xml test-artifacts/e2e.xml
-run -m "not e2e and not browser" --junitxml=test-artifacts/unit.xml
-run -m "e2e or browser" --junitxml=test-artifacts/e2e.xml
+rm -f test-artifacts/unit.xml test-artifacts/e2e.xml test-artifacts/cluster.xml
+run -m "not e2e and not browser and not cluster" --junitxml=test-artifacts/unit.xml
+run -m "(e2e or browser) and not cluster" --junitxml=test-artifacts/e2e.xml
+
+# The cluster-mode faults (tests/cluster) on a stack of their own: the test stack's ports
+# with scripts/cluster-test.env on top (three Kafka nodes, a Spark standalone cluster).
+# The test stack goes down first (the same ports, and two cores to share); from here the
+# EXIT trap stops the cluster-mode stack.
+$PY scripts/stack down
+set -a
+. scripts/cluster-test.env
+set +a
+$PY scripts/stack wipe || exit 1
+if $PY scripts/stack up; then
+  run -m cluster tests/cluster --junitxml=test-artifacts/cluster.xml
+else
+  echo "the cluster-mode test stack did not come up; see var/test-cluster/log/"
+  $PY scripts/stack status
+  status=1
+fi
 if [ "${CI:-}" = true ]; then
   # CI proves that everything ran: no test skipped, each folder of tests/ at its floor.
-  "$PY" scripts/check_test_report.py test-artifacts/unit.xml test-artifacts/e2e.xml || status=1
+  "$PY" scripts/check_test_report.py test-artifacts/unit.xml test-artifacts/e2e.xml test-artifacts/cluster.xml \
+    || status=1
 fi
 exit $status

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from triage_core.config import addresses, env_int, var_dir  # noqa: E402
+from triage_core.config import addresses, env, env_int, var_dir  # noqa: E402
 
 VAR = var_dir()
 RUN = VAR / "run"
@@ -29,6 +29,13 @@ WEB_PORT = env_int("TRIAGE_WEB_PORT", 8000)
 SCORING_PORT = env_int("TRIAGE_SCORING_PORT", 9000)
 SMTP_PORT = env_int("TRIAGE_SMTP_PORT", 2525)
 ADDR = addresses()
+# `TRIAGE_STACK_MODE=cluster` (scripts/cluster-stack.env, `make cluster-up`): three Kafka
+# nodes and a Spark standalone master with two workers, the stream submitted to them with
+# spark-submit. The default, `local`, is one broker and the stream in local[2].
+STACK_MODE = env("TRIAGE_STACK_MODE", "local")
+if STACK_MODE not in ("local", "cluster"):
+    raise SystemExit(f"TRIAGE_STACK_MODE must be local or cluster, not {STACK_MODE!r}")
+CLUSTER = STACK_MODE == "cluster"
 
 
 def host_port(url_or_pair: str, default_port: int) -> tuple[str, int]:

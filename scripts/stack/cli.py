@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import threading
 import time
 
 from stack import infra, product, supervisor
@@ -16,7 +17,10 @@ COMPONENTS: dict[str, Component] = {c.name: c for c in [*infra.COMPONENTS, *prod
 ORDER = list(COMPONENTS)
 
 
-PRIVATE_DIRS = ("run", "log", "kafka", "redis", "mail", "checkpoints", "secrets")
+# Each Kafka node's folder is private too (`kafka`, or `kafka-1`... in the cluster mode), and
+# the Spark workers' work dirs (`spark`: executors' logs, shipped job files).
+PRIVATE_DIRS = ("run", "log", *[node.name for node in infra.KAFKA_NODES], "redis", "mail", "checkpoints", "secrets",
+                "spark")
 
 
 def make_var_private() -> None:
@@ -77,6 +81,22 @@ def stop(name: str, kill: bool = False) -> None:
     comp.halt(kill)
 
 
+def stop_all(names: list[str], kill: bool = False) -> None:
+    """Stops `names` in reverse order, except that the nodes of a Kafka cluster stop
+    together: one after the other, the last one would wait in vain for a quorum of
+    controllers to let its broker go (and be killed after 30 s)."""
+    nodes = [n for n in names if n in {node.name for node in infra.KAFKA_NODES}]
+    for name in reversed(names):
+        if name not in nodes or len(nodes) == 1:
+            stop(name, kill=kill)
+        elif name == nodes[-1]:
+            threads = [threading.Thread(target=stop, args=(node, kill)) for node in nodes]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+
 def up(names: list[str]) -> None:
     for name in names:
         start(name)
@@ -100,8 +120,7 @@ def wipe() -> None:
     """
     if VAR.resolve() == DEFAULT_VAR_DIR.resolve():
         raise SystemExit(f"refusing to wipe {VAR}: it holds the `make up` stack's data (set TRIAGE_VAR_DIR)")
-    for name in reversed(ORDER):
-        stop(name)
+    stop_all(ORDER)
     for folder in [VAR, *[d for comp in COMPONENTS.values() for d in comp.data_dirs()]]:
         if folder.exists():
             log(f"deleting {folder}")
@@ -135,11 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.action in ("up", "start"):
         up(names) if args.action == "up" else [start(n) for n in names]
     elif args.action in ("down", "stop"):
-        for name in reversed(names):
-            stop(name, kill=args.kill)
+        stop_all(names, kill=args.kill)
     elif args.action == "restart":
-        for name in reversed(names):
-            stop(name, kill=args.kill)
+        stop_all(names, kill=args.kill)
         for name in names:
             start(name)
     elif args.action == "wipe":

@@ -12,10 +12,11 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from stack.base import ADDR, ROOT, VAR, Component, host_port, log, port_open, spawn, stop_pid
+from stack.base import ADDR, CLUSTER, LOG, ROOT, VAR, Component, host_port, log, port_open, read_pid, spawn, stop_pid
 from triage_core.config import (
     DEFAULT_VAR_DIR,
     JAAS_MODULES,
@@ -32,8 +33,44 @@ PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=Tru
 PG_USER = "postgres"  # PostgreSQL refuses to run as root
 PG_HOST, PG_PORT = host_port(ADDR.database_url, 5432)
 REDIS_HOST, REDIS_PORT = host_port(ADDR.redis_url, 6379)
-KAFKA_HOST, KAFKA_PORT = host_port(ADDR.kafka_bootstrap, 9092)
-KAFKA_CONTROLLER_PORT = env_int("TRIAGE_KAFKA_CONTROLLER_PORT", KAFKA_PORT + 1)
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One KRaft node (controller and broker in one process): its client port and its
+    controller port. The local stack has one, `kafka`; the cluster mode one per address of
+    TRIAGE_KAFKA_BOOTSTRAP (`kafka-1`, `kafka-2`, ...), each controller on its port + 1."""
+    node_id: int
+    name: str
+    host: str
+    port: int
+    controller_port: int
+
+    @property
+    def folder(self) -> Path:
+        return VAR / self.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def kafka_nodes() -> list[KafkaNode]:
+    if not CLUSTER:
+        host, port = host_port(ADDR.kafka_bootstrap, 9092)
+        return [KafkaNode(1, "kafka", host, port, env_int("TRIAGE_KAFKA_CONTROLLER_PORT", port + 1))]
+    pairs = [host_port(address.strip(), 9092) for address in ADDR.kafka_bootstrap.split(",") if address.strip()]
+    if len(pairs) < 3:
+        raise SystemExit(f"the cluster mode runs three or more Kafka nodes: TRIAGE_KAFKA_BOOTSTRAP names "
+                         f"{len(pairs)} ({ADDR.kafka_bootstrap!r})")
+    return [KafkaNode(n, f"kafka-{n}", host, port, port + 1) for n, (host, port) in enumerate(pairs, start=1)]
+
+
+KAFKA_NODES = kafka_nodes()
+# The topics' replication (the cluster mode's three copies, two of which must have a write
+# before it is acknowledged), and that of Kafka's own internal topics.
+KAFKA_REPLICATION = min(len(KAFKA_NODES), env_int("TRIAGE_KAFKA_REPLICATION_FACTOR", len(KAFKA_NODES)))
+KAFKA_MIN_INSYNC = min(KAFKA_REPLICATION, env_int("TRIAGE_KAFKA_MIN_INSYNC_REPLICAS", max(1, KAFKA_REPLICATION - 1)))
 
 
 # --------------------------------------------------------------------------- postgres
@@ -194,10 +231,6 @@ def redis_healthy() -> bool:
 
 # --------------------------------------------------------------------------- kafka
 
-def kafka_dir() -> Path:
-    return VAR / "kafka"
-
-
 def kafka_java(main: str, *args: str) -> list[str]:
     libs = build_dir() / "kafka" / "libs"
     if not any(libs.glob("kafka_2.13-*.jar")):
@@ -207,34 +240,41 @@ def kafka_java(main: str, *args: str) -> list[str]:
             "-cp", f"{libs}/*", main, *args]
 
 
-def write_kafka_config() -> Path:
+def write_kafka_config(node: KafkaNode) -> Path:
     """server.properties (0600: it holds the admin's password) for one KRaft node.
 
     Every listener asks for a login (SASL): clients log in with SCRAM-SHA-512 as their
     role (app, loader, stream: triage_core.config.KAFKA_ROLES), the broker and set-up as
     `admin` with PLAIN, whose one user is defined here. The StandardAuthorizer allows
     what ensure_access grants and nothing else (no ACL, no access); `admin` is the super
-    user. TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT runs the broker open, as before."""
-    base = kafka_dir()
+    user. TRIAGE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT runs the broker open, as before.
+
+    One node is a standalone controller (quorum bootstrap: itself); in the cluster mode
+    the nodes are a static quorum of voters, each one a broker too."""
+    base = node.folder
     base.mkdir(parents=True, exist_ok=True)
     admin = kafka_login(KAFKA_ADMIN)
     listener = "SASL_PLAINTEXT" if admin.mechanism else "PLAINTEXT"
+    internal = {"replication": str(KAFKA_REPLICATION), "min_isr": str(KAFKA_MIN_INSYNC)}
+    quorum = ({"controller.quorum.voters": ",".join(f"{n.node_id}@{n.host}:{n.controller_port}" for n in KAFKA_NODES)}
+              if CLUSTER else {"controller.quorum.bootstrap.servers": f"{node.host}:{node.controller_port}"})
     props = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.bootstrap.servers": f"{KAFKA_HOST}:{KAFKA_CONTROLLER_PORT}",
-        "listeners": f"{listener}://{KAFKA_HOST}:{KAFKA_PORT},CONTROLLER://{KAFKA_HOST}:{KAFKA_CONTROLLER_PORT}",
-        "advertised.listeners": f"{listener}://{KAFKA_HOST}:{KAFKA_PORT}",
+        "node.id": str(node.node_id),
+        **quorum,
+        "listeners": f"{listener}://{node.address},CONTROLLER://{node.host}:{node.controller_port}",
+        "advertised.listeners": f"{listener}://{node.address}",
         "controller.listener.names": "CONTROLLER",
         "listener.security.protocol.map": f"CONTROLLER:{listener},{listener}:{listener}",
         "inter.broker.listener.name": listener,
         "log.dirs": str(base / "data"),
         "num.partitions": str(env_int("TRIAGE_KAFKA_PARTITIONS", 2)),
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "default.replication.factor": internal["replication"],
+        "offsets.topic.replication.factor": internal["replication"],
+        "transaction.state.log.replication.factor": internal["replication"],
+        "transaction.state.log.min.isr": internal["min_isr"],
+        "share.coordinator.state.topic.replication.factor": internal["replication"],
+        "share.coordinator.state.topic.min.isr": internal["min_isr"],
         "group.initial.rebalance.delay.ms": "0",
         # Topics exist because set-up made them; a typo in a client makes none.
         "auto.create.topics.enable": "false",
@@ -274,32 +314,77 @@ def kafka_cluster_id() -> str:
             return cluster_id
 
 
-def start_kafka() -> None:
-    config = write_kafka_config()
-    if not (kafka_dir() / "data" / "meta.properties").exists():
-        cluster_id = kafka_cluster_id()
-        log("formatting Kafka storage (KRaft, standalone controller)")
-        subprocess.run(kafka_java("kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
-                                  "-c", str(config)), check=True, capture_output=True)
-    spawn("kafka", kafka_java("kafka.Kafka", str(config)))
+def shared_cluster_id() -> str:
+    """The cluster mode's nodes are formatted with one id, kept in the var dir."""
+    path = VAR / "kafka-cluster-id"
+    if not path.exists():
+        path.write_text(kafka_cluster_id())
+    return path.read_text().strip()
 
 
-def kafka_healthy() -> bool:
-    if not port_open(KAFKA_HOST, KAFKA_PORT):
-        return False
+def start_kafka(node: KafkaNode) -> None:
+    config = write_kafka_config(node)
+    if not (node.folder / "data" / "meta.properties").exists():
+        if CLUSTER:
+            log(f"formatting Kafka storage of {node.name} (KRaft, one of {len(KAFKA_NODES)} voters)")
+            fmt = ["-t", shared_cluster_id()]
+        else:
+            log("formatting Kafka storage (KRaft, standalone controller)")
+            fmt = ["--standalone", "-t", kafka_cluster_id()]
+        subprocess.run(kafka_java("kafka.tools.StorageTool", "format", *fmt, "-c", str(config)),
+                       check=True, capture_output=True)
+    spawn(node.name, kafka_java("kafka.Kafka", str(config)))
+
+
+def registered_brokers(address: str) -> set[int] | None:
+    """The brokers the cluster has registered, as the node at `address` answers; None
+    when it does not answer."""
     from ingest import kafka_setup  # here: stack.base puts the checkout on sys.path
 
     try:
-        meta = kafka_setup.admin_client().list_topics(timeout=3)
+        # Quiet: a node still starting refuses connections, which librdkafka would log.
+        meta = kafka_setup.admin_client(bootstrap=address, log_level=0).list_topics(timeout=3)
     except Exception:  # the broker not answering yet is just "not healthy"
-        return False
-    return bool(meta.brokers)
+        return None
+    return set(meta.brokers)
 
 
-def kafka_after_up() -> None:
+def kafka_healthy(node: KafkaNode) -> bool:
+    """The local node: it answers with a registered broker. A cluster node: its process
+    runs and its controller listens. Its broker cannot register (nor open its client
+    port) before a quorum of controllers is up, and `up` starts the nodes one after the
+    other; kafka_after_up then waits for the brokers."""
+    if CLUSTER:
+        return read_pid(node.name) is not None and port_open(node.host, node.controller_port)
+    return port_open(node.host, node.port) and bool(registered_brokers(node.address))
+
+
+def running_nodes() -> list[KafkaNode]:
+    return [n for n in KAFKA_NODES if read_pid(n.name) is not None]
+
+
+def kafka_after_up(node: KafkaNode) -> None:
+    """The topics, logins and ACLs (ingest.kafka_setup), once every running node is a
+    registered broker: in the cluster mode after the last node's start, or after one
+    node's start again (a fault test bringing a broker back)."""
     from ingest import kafka_setup
 
-    for line in kafka_setup.ensure_all(partitions=env_int("TRIAGE_KAFKA_PARTITIONS", 2)):
+    if CLUSTER:
+        running = running_nodes()
+        if len(running) * 2 <= len(KAFKA_NODES):
+            return  # no quorum yet: the next node's start gets here again
+        wanted = {n.node_id for n in running}
+        deadline = time.monotonic() + 120
+        while not wanted <= (registered_brokers(node.address) or set()):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Kafka brokers {sorted(wanted)} were not all registered in 120 s "
+                                 f"(see {LOG / node.name}.log)")
+            time.sleep(0.5)
+        log(f"{node.name}: brokers {sorted(wanted)} of {len(KAFKA_NODES)} registered")
+        if len(running) < KAFKA_REPLICATION:
+            return
+    for line in kafka_setup.ensure_all(partitions=env_int("TRIAGE_KAFKA_PARTITIONS", 2),
+                                       replication=KAFKA_REPLICATION, min_insync=KAFKA_MIN_INSYNC):
         log(line)
 
 
@@ -308,5 +393,7 @@ COMPONENTS = [
               pid=postmaster_pid, after_up=ensure_database,
               data_dirs=lambda: [] if pg_home() == VAR else [pg_home()]),
     Component("redis", start_redis, redis_healthy, None, 30, f"redis://{REDIS_HOST}:{REDIS_PORT}"),
-    Component("kafka", start_kafka, kafka_healthy, None, 120, ADDR.kafka_bootstrap, after_up=kafka_after_up),
+    *[Component(node.name, functools.partial(start_kafka, node), functools.partial(kafka_healthy, node), None, 120,
+                node.address, after_up=functools.partial(kafka_after_up, node))
+      for node in KAFKA_NODES],
 ]
