@@ -217,3 +217,51 @@ def test_a_forged_row_count_is_no_500_and_reads_no_more_than_the_form_has(client
         assert response.status_code == 302
         assert ServiceLevelPolicy.objects.order_by("-version").first().targets == [
             {"band": "urgent", "category": None, "first_reply_minutes": 60, "resolution_minutes": 480}]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_pass_is_written_in_chunks_by_a_second_connection_with_the_same_result(monkeypatch):
+    """The chunked writer (WRITE_CHUNK changed entries a chunk, a thread and a connection
+    of its own) writes what the one-transaction write does: every entry, each breach
+    event once, and the sweep of a resolved complaint's entry after the chunks. Committed
+    data (transaction=True): the writer's connection cannot see a test's open transaction.
+    Mutant tried: the last chunk (with the sweep) not put -> the resolved complaint kept its
+    entry; the test failed."""
+    monkeypatch.setattr(sla_service, "WRITE_CHUNK", 3)
+    complaints = []
+    for n in range(7):
+        complaint = aged(complaint_make(text=f"Waiting, case {n}."), hours=30 if n % 2 else 2)
+        score_make(complaint=complaint, priority=10 + n)
+        complaints.append(complaint)
+    resolved = complaints[0]
+    Complaint.objects.filter(id=resolved.id).update(status="resolved")
+    writers = []
+    real = sla_service._ChunkWriter
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self):
+            super().__init__()
+            writers.append(self)
+
+    monkeypatch.setattr(sla_service, "_ChunkWriter", Counting)
+    result = services.sla_pass(full=True)
+    assert len(writers) == 1, "7 changed entries in chunks of 3 go through the writer"
+    assert (result.evaluated, result.changed, result.breached) == (6, 6, 3)
+    for complaint in complaints[1:]:
+        place = entry(complaint)
+        assert place.sla_version == 1 and place.first_reply_due == complaint.created_at + dt.timedelta(hours=24)
+        assert place.sla_state == (sla.BREACHED if complaints.index(complaint) % 2 else sla.OK)
+    assert entry(resolved) is None  # swept after the chunks
+    assert ComplaintEvent.objects.filter(kind=ComplaintEvent.Kind.SLA_BREACHED).count() == 3
+    assert services.sla_pass(full=True).changed == 0  # nothing left to write
+
+
+def test_an_error_in_the_chunk_writer_reaches_the_pass(monkeypatch):
+    def broken(rows, breached, *, sweep):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sla_service, "_write", broken)
+    writer = sla_service._ChunkWriter()
+    writer.put([("row",)], [])
+    with pytest.raises(RuntimeError, match="the database went away"):
+        writer.close()
