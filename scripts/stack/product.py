@@ -152,10 +152,15 @@ def spark_class(main: str, *args: str) -> list[str]:
     return [str(SPARK_HOME / "bin" / "spark-class"), main, *args]
 
 
+# The master's REST submission server (port 6066, unauthenticated, and the same port for
+# every stack on the machine) is off: the stack submits with spark-submit over RPC.
+SPARK_MASTER_OPTS = "-Dspark.master.rest.enabled=false"
+
+
 def start_spark_master() -> None:
     spawn("spark-master", spark_class("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                                       "--port", str(SPARK_MASTER_PORT), "--webui-port", str(SPARK_MASTER_UI_PORT)),
-          extra_env=spark_env())
+          extra_env={**spark_env(), "SPARK_MASTER_OPTS": SPARK_MASTER_OPTS})
 
 
 def start_spark_worker(name: str) -> None:

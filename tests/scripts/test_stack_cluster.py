@@ -149,3 +149,23 @@ def test_the_nodes_of_a_kafka_cluster_stop_together_and_the_rest_in_reverse_orde
     expect_together = False
     cli.stop_all(["kafka-2", "web"])  # one node alone just stops
     assert order == ["web", "kafka-2"]
+
+
+def test_every_spark_process_is_on_loopback_and_the_master_takes_no_rest_submissions(monkeypatch, tmp_path):
+    started: dict[str, tuple[list[str], dict[str, str]]] = {}
+    monkeypatch.setattr(product, "spawn", lambda name, argv, *, extra_env=None: started.update(
+        {name: (argv, extra_env or {})}))
+    monkeypatch.setattr(product, "VAR", tmp_path)
+    monkeypatch.setattr(product, "SPARK_WORKERS", {"spark-worker-1": (7301, 8301)})
+    product.start_spark_master()
+    product.start_spark_worker("spark-worker-1")
+    master_argv, master_env = started["spark-master"]
+    assert master_argv[master_argv.index("--host") + 1] == "127.0.0.1"
+    assert master_env["SPARK_MASTER_OPTS"] == "-Dspark.master.rest.enabled=false"
+    worker_argv, worker_env = started["spark-worker-1"]
+    assert worker_argv[-1] == product.SPARK_MASTER_URL
+    assert worker_argv[worker_argv.index("--host") + 1] == "127.0.0.1"
+    assert worker_argv[worker_argv.index("--cores") + 1] == str(product.SPARK_WORKER_CORES)
+    # The web UIs and the executors the worker starts bind to SPARK_LOCAL_IP.
+    assert master_env["SPARK_LOCAL_IP"] == worker_env["SPARK_LOCAL_IP"] == "127.0.0.1"
+    assert (tmp_path / "spark" / "spark-worker-1").is_dir()
