@@ -78,8 +78,8 @@ def wait(predicate, *, timeout: float, what: str) -> None:
 
 
 def stream_cores() -> int:
-    state = product.spark_master_state() or {}
-    return sum(app.get("cores", 0) for app in state.get("activeapps", []) if app.get("name") == "triage-streaming")
+    app = product.stream_application()
+    return app["cores"] if app else 0
 
 
 def shape(workers: int, replicas: int) -> None:

@@ -260,7 +260,6 @@ def write_kafka_config(node: KafkaNode) -> Path:
     base.mkdir(parents=True, exist_ok=True)
     admin = kafka_login(KAFKA_ADMIN)
     listener = "SASL_PLAINTEXT" if admin.mechanism else "PLAINTEXT"
-    internal = {"replication": str(KAFKA_REPLICATION), "min_isr": str(KAFKA_MIN_INSYNC)}
     quorum = ({"controller.quorum.voters": ",".join(f"{n.node_id}@{n.host}:{n.controller_port}" for n in KAFKA_NODES)}
               if CLUSTER else {"controller.quorum.bootstrap.servers": f"{node.host}:{node.controller_port}"})
     props = {
@@ -274,12 +273,12 @@ def write_kafka_config(node: KafkaNode) -> Path:
         "inter.broker.listener.name": listener,
         "log.dirs": str(base / "data"),
         "num.partitions": str(env_int("TRIAGE_KAFKA_PARTITIONS", 2)),
-        "default.replication.factor": internal["replication"],
-        "offsets.topic.replication.factor": internal["replication"],
-        "transaction.state.log.replication.factor": internal["replication"],
-        "transaction.state.log.min.isr": internal["min_isr"],
-        "share.coordinator.state.topic.replication.factor": internal["replication"],
-        "share.coordinator.state.topic.min.isr": internal["min_isr"],
+        "default.replication.factor": str(KAFKA_REPLICATION),
+        "offsets.topic.replication.factor": str(KAFKA_REPLICATION),
+        "transaction.state.log.replication.factor": str(KAFKA_REPLICATION),
+        "transaction.state.log.min.isr": str(KAFKA_MIN_INSYNC),
+        "share.coordinator.state.topic.replication.factor": str(KAFKA_REPLICATION),
+        "share.coordinator.state.topic.min.isr": str(KAFKA_MIN_INSYNC),
         "group.initial.rebalance.delay.ms": "0",
         # Topics exist because set-up made them; a typo in a client makes none.
         "auto.create.topics.enable": "false",

@@ -183,6 +183,16 @@ def spark_master_state() -> dict | None:
         return None
 
 
+# The application name streaming/job.py gives its session (and spark-submit's --name).
+SPARK_APP_NAME = "triage-streaming"
+
+
+def stream_application() -> dict | None:
+    """The stream's application as the master lists it (id, cores, ...), while it runs."""
+    apps = [app for app in (spark_master_state() or {}).get("activeapps", []) if app.get("name") == SPARK_APP_NAME]
+    return apps[0] if len(apps) == 1 else None
+
+
 def spark_master_healthy() -> bool:
     state = spark_master_state()
     return read_pid("spark-master") is not None and bool(state) and state.get("status") == "ALIVE"
@@ -221,7 +231,7 @@ def spark_submit_argv() -> list[str]:
             # A lost executor (a worker killed) is replaced when its worker is back.
             "spark.deploy.maxExecutorRetries": "-1"}
     return [str(SPARK_HOME / "bin" / "spark-submit"), "--master", SPARK_MASTER_URL, "--deploy-mode", "client",
-            "--name", "triage-streaming", "--jars", ",".join(spark_kafka_jars()),
+            "--name", SPARK_APP_NAME, "--jars", ",".join(spark_kafka_jars()),
             "--py-files", str(stream_package()),
             *[arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")],
             str(ROOT / "streaming" / "job.py")]

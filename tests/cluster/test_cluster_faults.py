@@ -32,7 +32,6 @@ from stack.cli import COMPONENTS  # noqa: E402
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 
 STREAM_LOG = var_dir() / "log" / "stream.log"
-APP_NAME = "triage-streaming"
 
 
 def scored_once(db: psycopg.Connection, ids: Sequence[str]) -> tuple[int, int, int]:
@@ -40,13 +39,6 @@ def scored_once(db: psycopg.Connection, ids: Sequence[str]) -> tuple[int, int, i
     return db.execute("""SELECT (SELECT count(*) FROM triage_complaint WHERE id = ANY(%(ids)s::uuid[])),
                                 count(*), count(DISTINCT complaint_id)
                          FROM triage_score WHERE complaint_id = ANY(%(ids)s::uuid[])""", {"ids": list(ids)}).fetchone()
-
-
-def stream_app() -> dict | None:
-    """The stream's application as the Spark master lists it (id, cores), when it runs."""
-    state = product.spark_master_state() or {}
-    apps = [app for app in state.get("activeapps", []) if app.get("name") == APP_NAME]
-    return apps[0] if len(apps) == 1 else None
 
 
 def alive_workers() -> list[dict]:
@@ -75,7 +67,7 @@ def test_the_cluster_mode_is_three_brokers_and_the_stream_on_two_spark_workers(s
         assert {len(p.replicas) for p in partitions.values()} == {3}, name
         [future] = admin.describe_configs([ConfigResource("topic", name)]).values()
         assert future.result(timeout=10)["min.insync.replicas"].value == "2"
-    app = wait_for(stream_app, timeout=60, what="the stream's application on the Spark master")
+    app = wait_for(product.stream_application, timeout=60, what="the stream's application on the Spark master")
     assert app["cores"] == 2, app
     workers = alive_workers()
     assert len(workers) == 2 and all(w["cores"] == 1 and w["coresused"] == 1 for w in workers), workers
@@ -169,7 +161,7 @@ def test_kill_9_one_spark_worker_mid_task(db, stack):
     assert "micro-batch failed" not in stream_log_since(log_start), "a lost executor must cost no batch"
     wait_for(lambda: read_pid(victim) not in (None, pid) and COMPONENTS[victim].healthy(), timeout=120,
              what=f"{victim} started again by the supervisor")
-    wait_for(lambda: (app := stream_app()) is not None and app["cores"] == 2, timeout=120,
+    wait_for(lambda: (app := product.stream_application()) is not None and app["cores"] == 2, timeout=120,
              what="the stream's application back on two executors")
 
 

@@ -160,16 +160,17 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
                policy.version, next_at)
         if row[1:] != (first_due, resolution_due, state, reason or "", rank, version, check_at):
             changed.append(row)
+            written += 1
             moved += result.state != state
             if result.state == sla.BREACHED and state != sla.BREACHED:
                 breached.append((cid, result.reason))
+                breaches += 1
             if len(changed) >= WRITE_CHUNK:
                 # A large pass: written chunk by chunk by a second connection while this
                 # one reads and evaluates the next (Postgres' upsert and this loop then
                 # use a core each, instead of taking turns).
                 writer = writer or _ChunkWriter()
                 writer.put(changed, breached)
-                written, breaches = written + len(changed), breaches + len(breached)
                 changed, breached = [], []
     if writer is not None:
         writer.put(changed, breached, sweep=full)
@@ -181,7 +182,6 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
             cursor.execute("ANALYZE triage_queue_entry")
     else:
         _write(changed, breached, sweep=full)
-    written, breaches = written + len(changed), breaches + len(breached)
     if moved:  # an item's SLA state, and so perhaps its place, changed: dashboards reload
         transaction.on_commit(live.queue_push_refresh)
     seconds = (timezone.now() - started).total_seconds()
@@ -282,27 +282,28 @@ def _write(rows: Sequence[tuple], breached: Sequence[tuple], *, sweep: bool) -> 
 
 
 def _upsert(cursor, rows: Sequence[tuple], breached: Sequence[tuple]) -> None:
-    if rows:
-        cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid PRIMARY KEY, first_reply_due timestamptz,"
-                       " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
-                       " queue_rank float8, sla_version int, next_check_at timestamptz) ON COMMIT DROP")
-        with cursor.copy("COPY sla_update FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            "INSERT INTO triage_queue_entry (complaint_id, queue_rank, first_reply_due, resolution_due, sla_state,"
-            " sla_reason, sla_version, next_check_at)"
-            " SELECT u.complaint_id, GREATEST(u.queue_rank, s.priority + CASE WHEN s.escalated THEN %s ELSE 0 END),"
-            " u.first_reply_due, u.resolution_due, u.sla_state, u.sla_reason, u.sla_version, u.next_check_at"
-            " FROM sla_update u JOIN triage_score s ON s.complaint_id = u.complaint_id"
-            " ON CONFLICT (complaint_id) DO UPDATE SET queue_rank = EXCLUDED.queue_rank,"
-            " first_reply_due = EXCLUDED.first_reply_due, resolution_due = EXCLUDED.resolution_due,"
-            " sla_state = EXCLUDED.sla_state, sla_reason = EXCLUDED.sla_reason, sla_version = EXCLUDED.sla_version,"
-            " next_check_at = EXCLUDED.next_check_at",
-            [sla.ESCALATED_BONUS])
-        cursor.execute("DROP TABLE sla_update")
-        now = timezone.now()
-        with cursor.copy("COPY triage_complaint_event (complaint_id, kind, public, body, created_at) FROM STDIN") \
-                as copy:
-            for cid, reason in breached:
-                copy.write_row((cid, ComplaintEvent.Kind.SLA_BREACHED.value, False, reason or "", now))
+    if not rows:
+        return
+    cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid PRIMARY KEY, first_reply_due timestamptz,"
+                   " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
+                   " queue_rank float8, sla_version int, next_check_at timestamptz) ON COMMIT DROP")
+    with cursor.copy("COPY sla_update FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(
+        "INSERT INTO triage_queue_entry (complaint_id, queue_rank, first_reply_due, resolution_due, sla_state,"
+        " sla_reason, sla_version, next_check_at)"
+        " SELECT u.complaint_id, GREATEST(u.queue_rank, s.priority + CASE WHEN s.escalated THEN %s ELSE 0 END),"
+        " u.first_reply_due, u.resolution_due, u.sla_state, u.sla_reason, u.sla_version, u.next_check_at"
+        " FROM sla_update u JOIN triage_score s ON s.complaint_id = u.complaint_id"
+        " ON CONFLICT (complaint_id) DO UPDATE SET queue_rank = EXCLUDED.queue_rank,"
+        " first_reply_due = EXCLUDED.first_reply_due, resolution_due = EXCLUDED.resolution_due,"
+        " sla_state = EXCLUDED.sla_state, sla_reason = EXCLUDED.sla_reason, sla_version = EXCLUDED.sla_version,"
+        " next_check_at = EXCLUDED.next_check_at",
+        [sla.ESCALATED_BONUS])
+    cursor.execute("DROP TABLE sla_update")
+    now = timezone.now()
+    with cursor.copy("COPY triage_complaint_event (complaint_id, kind, public, body, created_at) FROM STDIN") \
+            as copy:
+        for cid, reason in breached:
+            copy.write_row((cid, ComplaintEvent.Kind.SLA_BREACHED.value, False, reason or "", now))
