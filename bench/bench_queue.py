@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         second_pass = services.sla_pass()
         sla_again_s = time.perf_counter() - started
+        started = time.perf_counter()  # an admin's new SLA policy: every open complaint again, in the request
+        services.sla_policy_create(by=None, values={"at_risk_fraction": 0.7})
+        sla_policy_s = time.perf_counter() - started
         started = time.perf_counter()
         reranked = services.complaints_reevaluate(policy=EscalationPolicy.objects.order_by("-version").first())
         rerank_s = time.perf_counter() - started
@@ -277,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'SLA pass: every open complaint / the next pass (only those due)':58} {sla_s:7.1f} / {sla_again_s:4.1f} s"
           f"  < {TARGET_SLA_S:.0f} s: {'met' if sla_s < TARGET_SLA_S else 'NOT met'} "
           f"({first_pass.changed:,} then {second_pass.evaluated:,} evaluated, {second_pass.changed:,} written)")
+    print(f"{'SLA pass after a new SLA policy (every open complaint)':58} {sla_policy_s:7.1f} s"
+          f"  < {TARGET_SLA_S:.0f} s: {'met' if sla_policy_s < TARGET_SLA_S else 'NOT met'}")
     print(f"{'  baseline: the policy re-rank of the same complaints':58} {rerank_s:13.1f} s"
           f"  -> SLA pass {sla_s / rerank_s:.2f}x its time ({reranked:,} rows changed)")
     reports_p95 = percentile(reports_ms, 95)

@@ -219,15 +219,39 @@ def test_a_forged_row_count_is_no_500_and_reads_no_more_than_the_form_has(client
             {"band": "urgent", "category": None, "first_reply_minutes": 60, "resolution_minutes": 480}]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_large_pass_is_written_in_chunks_by_a_second_connection_with_the_same_result(monkeypatch):
-    """The chunked writer (WRITE_CHUNK changed entries a chunk, a thread and a connection
-    of its own) writes what the one-transaction write does: every entry, each breach
-    event once, and the sweep of a resolved complaint's entry after the chunks. Committed
-    data (transaction=True): the writer's connection cannot see a test's open transaction.
-    Mutant tried: the last chunk (with the sweep) not put -> the resolved complaint kept its
+def test_a_full_pass_writes_every_entry_each_breach_once_and_sweeps_resolved_ones():
+    """Mutant tried: the sweep dropped from the write -> the resolved complaint kept its
     entry; the test failed."""
-    monkeypatch.setattr(sla_service, "WRITE_CHUNK", 3)
+    complaints = []
+    for n in range(7):
+        complaint = aged(complaint_make(text=f"Waiting, case {n}."), hours=30 if n % 2 else 2)
+        score_make(complaint=complaint, priority=10 + n)
+        complaints.append(complaint)
+    resolved = complaints[0]
+    services.sla_pass()
+    Complaint.objects.filter(id=resolved.id).update(status="resolved")
+    QueueEntry.objects.filter(complaint__in=complaints).update(sla_version=None)
+    result = services.sla_pass(full=True)
+    assert (result.evaluated, result.changed, result.breached) == (6, 6, 0)  # breached in the first pass
+    for n, complaint in enumerate(complaints[1:], start=1):
+        place = entry(complaint)
+        assert place.sla_version == 1 and place.first_reply_due == complaint.created_at + dt.timedelta(hours=24)
+        assert place.sla_state == (sla.BREACHED if n % 2 else sla.OK)
+        assert place.sla_reason == ("SLA breached: first reply was due "
+                                    f"{place.first_reply_due.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" if n % 2 else "")
+    assert entry(resolved) is None  # swept
+    assert ComplaintEvent.objects.filter(kind=ComplaintEvent.Kind.SLA_BREACHED).count() == 3
+    assert services.sla_pass(full=True).changed == 0  # what it wrote reads back the same: nothing to write
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_pass_is_pipelined_in_chunks_with_the_same_result(monkeypatch):
+    """Chunks of CHUNK_BYTES of rows, read on the caller's connection while earlier ones
+    are evaluated, and written by a second connection (committed data, transaction=True:
+    the writer cannot see a test's open transaction): every entry, each breach event
+    once, the resolved complaint's entry swept after the chunks.
+    Mutant tried: the sweep skipped after the writers -> the resolved entry stayed; failed."""
+    monkeypatch.setattr(sla_service, "CHUNK_BYTES", 300)  # a row is ~200 bytes of CSV
     complaints = []
     for n in range(7):
         complaint = aged(complaint_make(text=f"Waiting, case {n}."), hours=30 if n % 2 else 2)
@@ -245,23 +269,33 @@ def test_a_large_pass_is_written_in_chunks_by_a_second_connection_with_the_same_
 
     monkeypatch.setattr(sla_service, "_ChunkWriter", Counting)
     result = services.sla_pass(full=True)
-    assert len(writers) == 1, "7 changed entries in chunks of 3 go through the writer"
+    assert len(writers) == 1, "the chunks go through the writers"
     assert (result.evaluated, result.changed, result.breached) == (6, 6, 3)
-    for complaint in complaints[1:]:
+    for n, complaint in enumerate(complaints[1:], start=1):
         place = entry(complaint)
         assert place.sla_version == 1 and place.first_reply_due == complaint.created_at + dt.timedelta(hours=24)
-        assert place.sla_state == (sla.BREACHED if complaints.index(complaint) % 2 else sla.OK)
+        assert place.sla_state == (sla.BREACHED if n % 2 else sla.OK)
     assert entry(resolved) is None  # swept after the chunks
     assert ComplaintEvent.objects.filter(kind=ComplaintEvent.Kind.SLA_BREACHED).count() == 3
     assert services.sla_pass(full=True).changed == 0  # nothing left to write
 
 
 def test_an_error_in_the_chunk_writer_reaches_the_pass(monkeypatch):
-    def broken(rows, breached, *, sweep):
+    def broken(chunk, *, sweep, analyze=False):
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(sla_service, "_write", broken)
     writer = sla_service._ChunkWriter()
-    writer.put([("row",)], [])
+    for _ in range(3):
+        writer.put(sla_service._Evaluated(updates=b"", events=b"", changed=0, breached=0, moved=0))
     with pytest.raises(RuntimeError, match="the database went away"):
         writer.close()
+
+
+def test_an_error_while_reading_reaches_the_pass(monkeypatch):
+    """The COPY runs in a thread: its error is the pass's, not a silent empty pass."""
+    monkeypatch.setattr(sla_service, "_ROWS_SQL", sla_service._ROWS_SQL.replace("c.created_at", "c.no_such_column"))
+    complaint = complaint_make(text="Waiting.")
+    score_make(complaint=complaint, priority=10)
+    with pytest.raises(Exception, match="no_such_column"):
+        services.sla_pass(full=True)

@@ -4,16 +4,21 @@ that keeps every open complaint's due times, SLA state and queue rank current
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from pyarrow import csv
 
 from triage_app import errors, live
 from triage_app.errors import InvalidInput
@@ -21,7 +26,7 @@ from triage_app.models import ComplaintEvent, ServiceLevelPolicy
 from triage_app.selectors import sla_policy_as_core, sla_policy_current
 from triage_app.services.audit import audit_record, latest_version_locked
 from triage_app.validation import number_in_range
-from triage_core import sla
+from triage_core import sla, sla_batch
 from triage_core.priority import CATEGORY_WEIGHTS
 
 log = logging.getLogger("triage_app.sla")
@@ -130,58 +135,39 @@ class SlaPassResult:
 
 def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassResult:
     """Due times, state and queue rank of open, scored complaints under the current SLA
-    policy, written where they changed (one COPY + upsert, as the policy re-rank does).
+    policy, written where they changed (COPY + one UPDATE, as the policy re-rank does).
 
     Only the complaints whose turn has come are read: new in the queue, a score or a
     reply changed since their last evaluation, evaluated under another policy version,
     or their next clock-driven change (triage_core.sla.next_change_at: an SLA turning at
     risk or breached, the next whole hour of waiting) has arrived. A new policy makes it
     every open complaint once; `full` too. A complaint that breaches gets a timeline
-    event, and dashboards are told to refresh when any state moved."""
+    event, and dashboards are told to refresh when any state moved.
+
+    The rows travel as CSV both ways (COPY; parsed and written by pyarrow) and are
+    evaluated as arrays (triage_core.sla_batch): at 800k open complaints, decoding rows
+    one by one and calling the per-complaint rules took ~30 s of Python. A large pass is
+    a pipeline of CHUNK_BYTES chunks: Postgres sends the rows on one connection while
+    this thread evaluates the chunks that have come, and two more connections write the
+    evaluated chunks (_ChunkWriter), so both cores work; a pass of one chunk (the steady
+    pass: a few hundred rows) reads and writes on the caller's connection."""
     started = timezone.now()
     now = now or started
-    current = sla_policy_current()
-    policy = sla_policy_as_core(current)
-    changed: list[tuple] = []
-    breached: list[tuple] = []
-    evaluated, moved, written, breaches = 0, 0, 0, 0
+    policy = sla_policy_as_core(sla_policy_current())
+    evaluated = written = breaches = moved = 0
     writer: _ChunkWriter | None = None
-    for (cid, created, replied, resolved, priority, escalated, category, first_due, resolution_due, state,
-         reason, rank, version, check_at, repeats) in _rows_due(now=now, version=policy.version, full=full):
-        evaluated += 1
-        result = sla.evaluate_sla(created_at=created, priority=priority, escalated=escalated, category=category,
-                                  first_reply_at=replied, resolved_at=resolved, now=now, policy=policy)
-        new_rank = sla.queue_rank(priority=priority, escalated=escalated, state=result.state,
-                                  waiting_hours=(now - created).total_seconds() / 3600.0, policy=policy,
-                                  repeat_contacts=repeats)
-        next_at = sla.next_change_at(created_at=created, sla_result=result, first_reply_at=replied, now=now,
-                                     policy=policy) or NEVER
-        row = (cid, result.first_reply_due, result.resolution_due, result.state, result.reason or "", new_rank,
-               policy.version, next_at)
-        if row[1:] != (first_due, resolution_due, state, reason or "", rank, version, check_at):
-            changed.append(row)
-            written += 1
-            moved += result.state != state
-            if result.state == sla.BREACHED and state != sla.BREACHED:
-                breached.append((cid, result.reason))
-                breaches += 1
-            if len(changed) >= WRITE_CHUNK:
-                # A large pass: written chunk by chunk by a second connection while this
-                # one reads and evaluates the next (Postgres' upsert and this loop then
-                # use a core each, instead of taking turns).
-                writer = writer or _ChunkWriter()
-                writer.put(changed, breached)
-                changed, breached = [], []
+    for rows, more in _read(now=now, version=policy.version, full=full):
+        chunk = _evaluate(rows, now=now, policy=policy)
+        evaluated, written = evaluated + rows.num_rows, written + chunk.changed
+        breaches, moved = breaches + chunk.breached, moved + chunk.moved
+        if more or writer is not None:
+            writer = writer or _ChunkWriter()
+            writer.put(chunk)
+        else:
+            _write(chunk, sweep=full, analyze=written > ANALYZE_AFTER)
     if writer is not None:
-        writer.put(changed, breached, sweep=full)
         writer.close()
-        # The planner's picture of the entries' clocks is now stale (after a bulk load:
-        # every next_check_at NULL), and it would read every entry for the next steady
-        # passes (8 s each at 800k) until autovacuum's analyse came round.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE triage_queue_entry")
-    else:
-        _write(changed, breached, sweep=full)
+        _write(None, sweep=full, analyze=written > ANALYZE_AFTER)
     if moved:  # an item's SLA state, and so perhaps its place, changed: dashboards reload
         transaction.on_commit(live.queue_push_refresh)
     seconds = (timezone.now() - started).total_seconds()
@@ -191,31 +177,80 @@ def sla_pass(*, now: dt.datetime | None = None, full: bool = False) -> SlaPassRe
     return SlaPassResult(evaluated=evaluated, changed=written, breached=breaches, seconds=seconds)
 
 
-# Changed entries per write of a large pass (a full pass after a policy change: 800k).
-WRITE_CHUNK = 50_000
+@dataclass(frozen=True)
+class _Evaluated:
+    """One chunk's changed entries and breach events, as CSV for COPY, and its counts."""
+
+    updates: bytes
+    events: bytes
+    changed: int
+    breached: int
+    moved: int  # entries whose SLA state changed
+
+
+def _evaluate(rows: pa.Table, *, now: dt.datetime, policy: sla.SlaPolicy) -> _Evaluated:
+    result = sla_batch.evaluate(sla_batch.Complaints(
+        created=_instants(rows["created_at"]), first_reply=_instants(rows["first_reply_at"]),
+        resolved=_instants(rows["resolved_at"]), priority=rows["priority"].to_numpy(),
+        escalated=rows["escalated"].to_numpy(zero_copy_only=False),
+        category=rows["category"].to_pylist(), repeat_contacts=rows["repeat_contacts"].to_numpy()),
+        now=_micros(now), policy=policy)
+    next_check = np.where(result.next_change == sla_batch.NONE, _micros(NEVER), result.next_change)
+    state = sla_batch.STATE_NAMES[result.state]
+    old_state = np.array(rows["sla_state"].to_pylist(), dtype=object)
+    changed = ((result.first_reply_due != _instants(rows["first_reply_due"]))
+               | (result.resolution_due != _instants(rows["resolution_due"]))
+               | (state != old_state) | (result.reason != np.array(rows["sla_reason"].to_pylist(), dtype=object))
+               | (result.queue_rank != rows["queue_rank"].to_numpy())
+               | (policy.version != pc.fill_null(rows["sla_version"], -1).to_numpy())
+               | (next_check != _instants(rows["next_check_at"])))
+    breached = (result.state == sla_batch.BREACHED) & (old_state != sla.BREACHED)
+    n_changed, n_breached = int(changed.sum()), int(breached.sum())
+    updates = pa.table({
+        "complaint_id": rows["id"].filter(pa.array(changed)),
+        "first_reply_due": _timestamps(result.first_reply_due[changed]),
+        "resolution_due": _timestamps(result.resolution_due[changed]), "sla_state": state[changed].tolist(),
+        "sla_reason": result.reason[changed].tolist(), "queue_rank": result.queue_rank[changed],
+        "sla_version": np.full(n_changed, policy.version), "next_check_at": _timestamps(next_check[changed])})
+    events = pa.table({
+        "complaint_id": rows["id"].filter(pa.array(breached)),
+        "kind": [ComplaintEvent.Kind.SLA_BREACHED.value] * n_breached, "public": np.zeros(n_breached, dtype=bool),
+        "body": result.reason[breached].tolist(),
+        "created_at": _timestamps(np.full(n_breached, _micros(timezone.now())))})
+    return _Evaluated(updates=_csv(updates), events=_csv(events), changed=n_changed, breached=n_breached,
+                      moved=int((state != old_state).sum()))
+
+
+# A large pass goes through in chunks of this much CSV (65k-130k rows): small enough that
+# the two writers share the work evenly, large enough that a chunk's statements are few.
+CHUNK_BYTES = 16 * 1024 * 1024
 
 
 class _ChunkWriter:
-    """_write() of chunks in a thread of its own, so on a connection of its own (Django's
-    connections are per thread), one chunk queued while the previous one is written; each
-    chunk is one transaction. An error in the thread is raised again by put() or close().
+    """_write() of chunks in `workers` threads of their own, so on connections of their own
+    (Django's connections are per thread): Postgres writes two chunks at once while the
+    pass's thread evaluates the next. Each chunk is one transaction. An error in a thread
+    is raised again by put() or close().
 
-    Chunks commit separately: a pass that stops half-way leaves the entries it wrote
-    correct and the rest as they were, due again at the next pass (the same as a pass
-    that never ran). The sweep of resolved complaints' entries runs with the last chunk,
-    after every entry this pass rewrote."""
+    Chunks commit separately, each holding its entries' row locks only while it is
+    written (the stream's score writes wait for them): a pass that stops half-way leaves
+    the entries it wrote correct and the rest as they were, due again at the next pass
+    (the same as a pass that never ran). The pass sweeps resolved complaints' entries
+    after close(), once every chunk is in."""
 
-    def __init__(self) -> None:
-        self._chunks: queue.Queue = queue.Queue(maxsize=1)
+    def __init__(self, workers: int = 2) -> None:
+        self._chunks: queue.Queue = queue.Queue(maxsize=workers)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="sla-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"sla-writer-{n}", daemon=True)
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
 
     def _run(self) -> None:
         try:
             while (chunk := self._chunks.get()) is not None:
-                rows, breached, sweep = chunk
-                _write(rows, breached, sweep=sweep)
+                if self._error is None:
+                    _write(chunk, sweep=False)
         except BaseException as exc:  # noqa: BLE001  (handed to the pass's thread)
             self._error = exc
             while self._chunks.get() is not None:  # let put()/close() finish
@@ -227,16 +262,32 @@ class _ChunkWriter:
         if self._error is not None:
             raise self._error
 
-    def put(self, rows: list[tuple], breached: list[tuple], *, sweep: bool = False) -> None:
+    def put(self, chunk: _Evaluated) -> None:
         self._raise()
-        self._chunks.put((rows, breached, sweep))
+        self._chunks.put(chunk)
 
     def close(self) -> None:
-        self._chunks.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._chunks.put(None)
+        for thread in self._threads:
+            thread.join()
         self._raise()
 
 
+# Passes that change more entries than this re-analyse the table after (a bulk load: every
+# next_check_at was NULL): with the planner's old picture of the clocks the next steady
+# passes would read every entry (8 s each at 800k) until autovacuum's analyse came round.
+ANALYZE_AFTER = 50_000
+
+_COLUMNS = ("id", "created_at", "first_reply_at", "resolved_at", "priority", "escalated", "category",
+            "first_reply_due", "resolution_due", "sla_state", "sla_reason", "queue_rank", "sla_version",
+            "next_check_at", "repeat_contacts")
+_INSTANT = pa.timestamp("us", tz="UTC")
+_READ_TYPES = {"id": pa.string(), "created_at": _INSTANT, "first_reply_at": _INSTANT, "resolved_at": _INSTANT,
+               "priority": pa.float64(), "escalated": pa.bool_(), "category": pa.string(),
+               "first_reply_due": _INSTANT, "resolution_due": _INSTANT, "sla_state": pa.string(),
+               "sla_reason": pa.string(), "queue_rank": pa.float64(), "sla_version": pa.int64(),
+               "next_check_at": _INSTANT, "repeat_contacts": pa.int64()}
 _ROWS_SQL = """
     SELECT c.id, c.created_at, c.first_reply_at, c.resolved_at, s.priority, s.escalated, s.category,
            e.first_reply_due, e.resolution_due, e.sla_state, e.sla_reason, e.queue_rank, e.sla_version,
@@ -253,57 +304,119 @@ _DUE_SQL = _ROWS_SQL + """ AND e.complaint_id IN (
            OR sla_version IS NULL OR sla_version < %(version)s OR sla_version > %(version)s)"""
 
 
-def _rows_due(*, now: dt.datetime, version: int, full: bool) -> Iterator[tuple]:
-    """The queue entries to evaluate (sla_pass), as plain tuples from a binary server-side
-    cursor: at 800k complaints the ORM's per-row conversions took two thirds of a pass."""
+def _read(*, now: dt.datetime, version: int, full: bool) -> Iterator[tuple[pa.Table, bool]]:
+    """The queue entries to evaluate, with their complaints and scores (sla_pass), in
+    tables of about CHUNK_BYTES of CSV each, each with whether more rows follow. The
+    caller's connection runs the COPY in a thread of this pass (psycopg's connections may
+    be used from any thread; this one is not used by another until the COPY ends), so the
+    rows keep coming while the caller evaluates a chunk. The rows hold no free text, so
+    a line is a row."""
+    blocks: queue.Queue = queue.Queue()
+    sql = f"COPY ({_ROWS_SQL if full else _DUE_SQL}) TO STDOUT (FORMAT csv)"
+
+    def send(raw) -> None:
+        try:
+            with raw.cursor() as cursor, cursor.copy(sql, None if full else {"now": now, "version": version}) as copy:
+                for block in copy:
+                    blocks.put(bytes(block))
+            blocks.put(None)
+        except BaseException as exc:  # noqa: BLE001  (raised again in the pass's thread)
+            blocks.put(exc)
+
     with transaction.atomic():
-        connection.ensure_connection()
-        with connection.connection.cursor(name="sla_pass", binary=True) as cursor:
-            cursor.itersize = 20000
-            if full:
-                cursor.execute(_ROWS_SQL)
-            else:
-                cursor.execute(_DUE_SQL, {"now": now, "version": version})
-            yield from cursor
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL TimeZone = 'UTC'")  # instants as "...+00", which pyarrow reads
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the joins' hash tables in memory
+        sender = threading.Thread(target=send, args=(connection.connection,), name="sla-read", daemon=True)
+        sender.start()
+        pending, size = [], 0
+        try:
+            while (block := blocks.get()) is not None:
+                if isinstance(block, BaseException):
+                    raise block
+                pending.append(block)
+                size += len(block)
+                if size >= CHUNK_BYTES:
+                    data = b"".join(pending)
+                    cut = data.rindex(b"\n") + 1
+                    pending, size = [data[cut:]], len(data) - cut
+                    yield _parse(data[:cut]), True
+        finally:
+            sender.join()
+    yield _parse(b"".join(pending)), False
 
 
-def _write(rows: Sequence[tuple], breached: Sequence[tuple], *, sweep: bool) -> None:
-    """Upsert the queue entries of `rows`; with `sweep`, then drop any entry of a resolved
-    complaint (resolving removes its entry; this catches one a pass re-wrote).
+def _parse(data: bytes) -> pa.Table:
+    if not data:
+        return pa.table({name: pa.array([], type=_READ_TYPES[name]) for name in _COLUMNS})
+    return csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=_COLUMNS),
+                        convert_options=csv.ConvertOptions(
+                            column_types=_READ_TYPES, true_values=["t"], false_values=["f"],
+                            strings_can_be_null=True, quoted_strings_can_be_null=False))
+
+
+def _micros(instant: dt.datetime) -> int:
+    return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+def _instants(column: pa.ChunkedArray) -> np.ndarray:
+    """Microseconds since the epoch (sla_batch), NONE for NULL."""
+    return pc.fill_null(column.cast(pa.int64()), sla_batch.NONE).to_numpy()
+
+
+def _timestamps(micros: np.ndarray) -> pa.Array:
+    return pa.array(micros, type=pa.int64()).cast(_INSTANT)
+
+
+def _csv(rows: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    csv.write_csv(rows, buffer, csv.WriteOptions(include_header=False))
+    return buffer.getvalue()
+
+
+_UPDATE_COLUMNS = ("complaint_id", "first_reply_due", "resolution_due", "sla_state", "sla_reason", "queue_rank",
+                   "sla_version", "next_check_at")
+_EVENT_COLUMNS = ("complaint_id", "kind", "public", "body", "created_at")
+
+
+def _write(chunk: _Evaluated | None, *, sweep: bool, analyze: bool = False) -> None:
+    """Update the queue entries of a chunk and record its breaches in the timelines; with
+    `sweep`, then drop any entry of a resolved complaint (resolving removes its entry;
+    this catches one a pass re-wrote); with `analyze`, re-analyse the entries after (a
+    pass that rewrote many: ANALYZE_AFTER). One transaction.
 
     The rank written is never below the complaint's score's own rank as it is now: a
     revision the stream escalated while this pass ran stays on top (the same rule as the
-    trigger of migration 0015)."""
+    trigger of migration 0015). An entry deleted meanwhile (resolved) stays deleted."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _upsert(cursor, rows, breached)
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        if chunk is not None and chunk.changed:
+            cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid, first_reply_due timestamptz,"
+                           " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
+                           " queue_rank float8, sla_version int, next_check_at timestamptz) ON COMMIT DROP")
+            with cursor.copy(f"COPY sla_update ({', '.join(_UPDATE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(chunk.updates)
+            # By each entry's and score's key: the planner's hash joins read all of both
+            # tables for every chunk (1.7 s of a 3.4 s chunk of 130k at 800k open).
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute(
+                "UPDATE triage_queue_entry e SET"
+                " queue_rank = GREATEST(u.queue_rank, s.priority + CASE WHEN s.escalated THEN %s ELSE 0 END),"
+                " first_reply_due = u.first_reply_due, resolution_due = u.resolution_due,"
+                " sla_state = u.sla_state, sla_reason = u.sla_reason, sla_version = u.sla_version,"
+                " next_check_at = u.next_check_at"
+                " FROM sla_update u JOIN triage_score s ON s.complaint_id = u.complaint_id"
+                " WHERE e.complaint_id = u.complaint_id", [sla.ESCALATED_BONUS])
+            cursor.execute("RESET enable_hashjoin")
+            cursor.execute("RESET enable_mergejoin")
+            cursor.execute("DROP TABLE sla_update")
+        if chunk is not None and chunk.breached:
+            with cursor.copy(f"COPY triage_complaint_event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+                             " (FORMAT csv)") as copy:
+                copy.write(chunk.events)
         if sweep:
             cursor.execute("DELETE FROM triage_queue_entry e USING triage_complaint c"
                            " WHERE c.id = e.complaint_id AND c.status = 'resolved'")
-
-
-def _upsert(cursor, rows: Sequence[tuple], breached: Sequence[tuple]) -> None:
-    if not rows:
-        return
-    cursor.execute("CREATE TEMP TABLE sla_update (complaint_id uuid PRIMARY KEY, first_reply_due timestamptz,"
-                   " resolution_due timestamptz, sla_state varchar(16), sla_reason varchar(120),"
-                   " queue_rank float8, sla_version int, next_check_at timestamptz) ON COMMIT DROP")
-    with cursor.copy("COPY sla_update FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    cursor.execute(
-        "INSERT INTO triage_queue_entry (complaint_id, queue_rank, first_reply_due, resolution_due, sla_state,"
-        " sla_reason, sla_version, next_check_at)"
-        " SELECT u.complaint_id, GREATEST(u.queue_rank, s.priority + CASE WHEN s.escalated THEN %s ELSE 0 END),"
-        " u.first_reply_due, u.resolution_due, u.sla_state, u.sla_reason, u.sla_version, u.next_check_at"
-        " FROM sla_update u JOIN triage_score s ON s.complaint_id = u.complaint_id"
-        " ON CONFLICT (complaint_id) DO UPDATE SET queue_rank = EXCLUDED.queue_rank,"
-        " first_reply_due = EXCLUDED.first_reply_due, resolution_due = EXCLUDED.resolution_due,"
-        " sla_state = EXCLUDED.sla_state, sla_reason = EXCLUDED.sla_reason, sla_version = EXCLUDED.sla_version,"
-        " next_check_at = EXCLUDED.next_check_at",
-        [sla.ESCALATED_BONUS])
-    cursor.execute("DROP TABLE sla_update")
-    now = timezone.now()
-    with cursor.copy("COPY triage_complaint_event (complaint_id, kind, public, body, created_at) FROM STDIN") \
-            as copy:
-        for cid, reason in breached:
-            copy.write_row((cid, ComplaintEvent.Kind.SLA_BREACHED.value, False, reason or "", now))
+        if analyze:
+            cursor.execute("ANALYZE triage_queue_entry")
