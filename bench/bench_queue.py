@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from triage_app import services
     from triage_app.models import EscalationPolicy
+    from triage_app.startup import settle
 
     try:
         call_command("migrate", verbosity=0)
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                              for w in item.text.split() if len(w) > 4})
         queries = [" ".join(rng.sample(vocabulary, rng.choice([1, 2]))) for _ in range(args.queries)]
 
+        settle()  # as config/asgi.py does in the web server before its first request
         timed_get(client, "/api/search/", {"q": queries[0]})  # warm the caches once
         search_ms = [timed_get(client, "/api/search/", {"q": q}) for q in tqdm(queries, desc="search", unit="query")]
         with connection.cursor() as cursor:

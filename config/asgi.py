@@ -13,9 +13,11 @@ from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from triage_app.routing import websocket_urlpatterns  # noqa: E402
+from triage_app.startup import settle  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
     # Full origins: scheme, host and port (settings.TRIAGE_WS_ORIGINS), not the host alone.
     "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), settings.TRIAGE_WS_ORIGINS),
 })
+settle()
