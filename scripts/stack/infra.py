@@ -36,6 +36,11 @@ PG_USER = "postgres"  # PostgreSQL refuses to run as root
 # planner scanned all 1M complaints to join the few ids a search matched (340 ms where
 # the index path takes 2 ms; bench/bench_queue.py). compose.yaml sets the same.
 PG_PLANNER = ("-c", "random_page_cost=1.1", "-c", "effective_cache_size=4GB")
+# Bulk writes (an SLA pass rewriting 800k queue entries, a policy re-rank, an import):
+# with the default 1 GB of WAL between checkpoints, a pass forced one every 9 s, and after
+# each the first change to every page wrote the whole page to the WAL again (the worst
+# SLA pass at 1M complaints: 50 GB of WAL in a day's benches). compose.yaml sets the same.
+PG_WRITES = ("-c", "shared_buffers=1GB", "-c", "max_wal_size=8GB", "-c", "checkpoint_timeout=15min")
 PG_HOST, PG_PORT = host_port(ADDR.database_url, 5432)
 REDIS_HOST, REDIS_PORT = host_port(ADDR.redis_url, 6379)
 
@@ -130,7 +135,7 @@ def start_postgres() -> None:
                "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8")
     argv = [str(PG_BIN / "postgres"), "-D", str(data), "-c", f"listen_addresses={PG_HOST}",
             "-c", f"port={PG_PORT}", "-c", f"unix_socket_directories={socket_dir}",
-            "-c", "max_connections=200", "-c", "shared_buffers=256MB", *PG_PLANNER]
+            "-c", "max_connections=200", *PG_WRITES, *PG_PLANNER]
     spawn("postgres", argv, user=PG_USER)
 
 

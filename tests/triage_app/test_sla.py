@@ -219,14 +219,21 @@ def test_a_forged_row_count_is_no_500_and_reads_no_more_than_the_form_has(client
             {"band": "urgent", "category": None, "first_reply_minutes": 60, "resolution_minutes": 480}]
 
 
-def test_a_full_pass_writes_every_entry_each_breach_once_and_sweeps_resolved_ones():
-    """Mutant tried: the sweep dropped from the write -> the resolved complaint kept its
-    entry; the test failed."""
+def seven_waiting() -> list[Complaint]:
+    """Seven scored complaints, the odd ones 30 hours old (past the normal band's 24 h
+    first reply), the even ones 2 hours."""
     complaints = []
     for n in range(7):
         complaint = aged(complaint_make(text=f"Waiting, case {n}."), hours=30 if n % 2 else 2)
         score_make(complaint=complaint, priority=10 + n)
         complaints.append(complaint)
+    return complaints
+
+
+def test_a_full_pass_writes_every_entry_each_breach_once_and_sweeps_resolved_ones():
+    """Mutant tried: the sweep dropped from the write -> the resolved complaint kept its
+    entry; the test failed."""
+    complaints = seven_waiting()
     resolved = complaints[0]
     services.sla_pass()
     Complaint.objects.filter(id=resolved.id).update(status="resolved")
@@ -247,16 +254,12 @@ def test_a_full_pass_writes_every_entry_each_breach_once_and_sweeps_resolved_one
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_large_pass_is_pipelined_in_chunks_with_the_same_result(monkeypatch):
     """Chunks of CHUNK_BYTES of rows, read on the caller's connection while earlier ones
-    are evaluated, and written by a second connection (committed data, transaction=True:
-    the writer cannot see a test's open transaction): every entry, each breach event
+    are evaluated, and written by two more connections (committed data, transaction=True:
+    the writers cannot see a test's open transaction): every entry, each breach event
     once, the resolved complaint's entry swept after the chunks.
     Mutant tried: the sweep skipped after the writers -> the resolved entry stayed; failed."""
     monkeypatch.setattr(sla_service, "CHUNK_BYTES", 300)  # a row is ~200 bytes of CSV
-    complaints = []
-    for n in range(7):
-        complaint = aged(complaint_make(text=f"Waiting, case {n}."), hours=30 if n % 2 else 2)
-        score_make(complaint=complaint, priority=10 + n)
-        complaints.append(complaint)
+    complaints = seven_waiting()
     resolved = complaints[0]
     Complaint.objects.filter(id=resolved.id).update(status="resolved")
     writers = []

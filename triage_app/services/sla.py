@@ -223,9 +223,9 @@ def _evaluate(rows: pa.Table, *, now: dt.datetime, policy: sla.SlaPolicy) -> _Ev
                       moved=int(moved.sum()))
 
 
-# A large pass goes through in chunks of this much CSV (65k-130k rows): small enough that
+# A large pass goes through in chunks of this much CSV (35k-80k rows): small enough that
 # the two writers share the work evenly, large enough that a chunk's statements are few.
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 
 
 class _ChunkWriter:
