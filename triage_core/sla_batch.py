@@ -37,6 +37,11 @@ _QUARTER_US = 15 * MINUTE_US
 _EPOCH = dt.datetime(1970, 1, 1)
 
 
+def micros(instant: dt.datetime) -> int:
+    """An aware datetime as this module's instants: microseconds since the epoch."""
+    return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
 @dataclass(frozen=True)
 class Complaints:
     """One array per field, all of one length; instants as in the module docstring."""

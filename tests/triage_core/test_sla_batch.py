@@ -19,7 +19,7 @@ CATEGORIES = (None, "billing", "delivery", "product")
 
 
 def micros(instant: dt.datetime | None) -> int:
-    return sla_batch.NONE if instant is None else (instant - EPOCH) // dt.timedelta(microseconds=1)
+    return sla_batch.NONE if instant is None else sla_batch.micros(instant)
 
 
 def instant(value: int) -> dt.datetime | None:

@@ -194,8 +194,8 @@ def _evaluate(rows: pa.Table, *, now: dt.datetime, policy: sla.SlaPolicy) -> _Ev
         resolved=_instants(rows["resolved_at"]), priority=rows["priority"].to_numpy(),
         escalated=rows["escalated"].to_numpy(zero_copy_only=False),
         category=rows["category"].to_pylist(), repeat_contacts=rows["repeat_contacts"].to_numpy()),
-        now=_micros(now), policy=policy)
-    next_check = np.where(result.next_change == sla_batch.NONE, _micros(NEVER), result.next_change)
+        now=sla_batch.micros(now), policy=policy)
+    next_check = np.where(result.next_change == sla_batch.NONE, sla_batch.micros(NEVER), result.next_change)
     old_state = pc.fill_null(pc.index_in(rows["sla_state"], value_set=_STATES), -1).to_numpy()
     reason = pa.array(result.reason, type=pa.string())
     moved = result.state != old_state
@@ -208,17 +208,17 @@ def _evaluate(rows: pa.Table, *, now: dt.datetime, policy: sla.SlaPolicy) -> _Ev
     state = sla_batch.STATE_NAMES[result.state]
     breached = (result.state == sla_batch.BREACHED) & (old_state != sla_batch.BREACHED)
     n_changed, n_breached = int(changed.sum()), int(breached.sum())
-    updates = pa.table({
-        "complaint_id": rows["id"].filter(pa.array(changed)),
-        "first_reply_due": _timestamps(result.first_reply_due[changed]),
-        "resolution_due": _timestamps(result.resolution_due[changed]), "sla_state": state[changed].tolist(),
-        "sla_reason": reason.filter(pa.array(changed)), "queue_rank": result.queue_rank[changed],
-        "sla_version": np.full(n_changed, policy.version), "next_check_at": _timestamps(next_check[changed])})
-    events = pa.table({
-        "complaint_id": rows["id"].filter(pa.array(breached)),
-        "kind": [ComplaintEvent.Kind.SLA_BREACHED.value] * n_breached, "public": np.zeros(n_breached, dtype=bool),
-        "body": reason.filter(pa.array(breached)),
-        "created_at": _timestamps(np.full(n_breached, _micros(timezone.now())))})
+    changed_mask, breached_mask = pa.array(changed), pa.array(breached)
+    updates = pa.Table.from_arrays([
+        rows["id"].filter(changed_mask), _timestamps(result.first_reply_due[changed]),
+        _timestamps(result.resolution_due[changed]), pa.array(state[changed].tolist(), type=pa.string()),
+        reason.filter(changed_mask), pa.array(result.queue_rank[changed]),
+        pa.array(np.full(n_changed, policy.version)), _timestamps(next_check[changed])], names=list(_UPDATE_COLUMNS))
+    events = pa.Table.from_arrays([
+        rows["id"].filter(breached_mask), pa.array([ComplaintEvent.Kind.SLA_BREACHED.value] * n_breached,
+                                                   type=pa.string()),
+        pa.array(np.zeros(n_breached, dtype=bool)), reason.filter(breached_mask),
+        _timestamps(np.full(n_breached, sla_batch.micros(timezone.now())))], names=list(_EVENT_COLUMNS))
     return _Evaluated(updates=_csv(updates), events=_csv(events), changed=n_changed, breached=n_breached,
                       moved=int(moved.sum()))
 
@@ -358,10 +358,6 @@ def _parse(data: bytes) -> pa.Table:
                             strings_can_be_null=True, quoted_strings_can_be_null=False))
 
 
-def _micros(instant: dt.datetime) -> int:
-    return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
-
-
 def _instants(column: pa.ChunkedArray) -> np.ndarray:
     """Microseconds since the epoch (sla_batch), NONE for NULL."""
     return pc.fill_null(column.cast(pa.int64()), sla_batch.NONE).to_numpy()
@@ -379,6 +375,8 @@ def _csv(rows: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
+# The columns of a chunk's CSV (_evaluate builds its tables by these names, _write
+# copies them in by these names).
 _UPDATE_COLUMNS = ("complaint_id", "first_reply_due", "resolution_due", "sla_state", "sla_reason", "queue_rank",
                    "sla_version", "next_check_at")
 _EVENT_COLUMNS = ("complaint_id", "kind", "public", "body", "created_at")
