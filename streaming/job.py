@@ -1,7 +1,8 @@
 """The streaming job: the thin I/O shell around streaming.transform.
 
-    Kafka `complaints` --readStream--> parse/validate -> route (experiment) -> score (HTTP,
-    batched) --foreachBatch(write_batch)--> Postgres (one transaction, NOTIFY)
+    Kafka `complaints` --readStream--> foreachBatch(write_batch): on the executors, chunk by
+    chunk: parse/validate -> route (experiment) -> score (HTTP, batched) -> rank -> Postgres
+    (a transaction per chunk, NOTIFY); on the driver, the batch's record
 
 Run locally with `python -m streaming.job` (local[2], driver on 127.0.0.1); on a cluster
 the same file runs under `spark-submit --master ...` (docs/streaming.md).
@@ -16,7 +17,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,8 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
-from streaming import rows, scoring, sink, transform
+from streaming import scoring, sink, transform
+from triage_core import notify
 from triage_core.config import (
     STREAM_GROUP_PREFIX,
     addresses,
@@ -56,9 +58,9 @@ RESTART_BACKOFF_MAX_S = 30.0
 HEALTHY_RUN_S = 120.0
 
 # Test-only fault hook, off unless the file exists (tests/e2e/test_streaming_e2e.py
-# creates it): every micro-batch then waits after its Postgres commit, before returning to
-# Spark, which writes the batch to the checkpoint's commit log only once foreachBatch
-# returns. A kill -9 during the wait lands in the window where at-least-once delivery
+# creates it): every micro-batch then waits after its chunks' Postgres commits, before
+# returning to Spark, which writes the batch to the checkpoint's commit log only once
+# foreachBatch returns. A kill -9 during the wait lands in the window where at-least-once delivery
 # replays a batch that is already stored. The job writes PAUSED_FILE (the batch's id and
 # how many scores it stored) when it starts waiting; the wait ends when the file goes, or
 # after PAUSE_MAX_S, so a forgotten file cannot stop a stack for good.
@@ -79,6 +81,7 @@ class JobSettings:
     max_offsets_per_trigger: int
     trigger_ms: int
     shuffle_partitions: int
+    chunk_rows: int  # records per Arrow batch: what an executor scores, then stores, at a time
     scoring: scoring.ScoringSettings
 
     @classmethod
@@ -96,6 +99,7 @@ class JobSettings:
             max_offsets_per_trigger=env_int("TRIAGE_STREAM_MAX_OFFSETS_PER_TRIGGER", 50000),
             trigger_ms=env_int("TRIAGE_STREAM_TRIGGER_MS", 500),
             shuffle_partitions=env_int("TRIAGE_SPARK_SHUFFLE_PARTITIONS", 2),
+            chunk_rows=env_int("TRIAGE_STREAM_CHUNK_ROWS", 5000),
             scoring=scoring.ScoringSettings.from_env(),
         )
 
@@ -128,6 +132,7 @@ def build_spark(settings: JobSettings) -> SparkSession:
                .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(settings.chunk_rows))
                .config("spark.ui.enabled", env("TRIAGE_SPARK_UI", "false"))
                .config("spark.ui.showConsoleProgress", "false"))
     if settings.master is not None:
@@ -159,7 +164,8 @@ def read_complaints(spark: SparkSession, settings: JobSettings) -> DataFrame:
 
 
 def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) -> None:
-    """One micro-batch: read the admin's current settings, score, store in one transaction.
+    """One micro-batch: read the admin's current settings; the executors score and store
+    it chunk by chunk (store_records); record the batch for the health page.
 
     The experiment and the policy are read at the start of every batch, so an admin's
     change applies from the next batch without a restart.
@@ -169,20 +175,19 @@ def write_batch(batch_df: DataFrame, batch_id: int, *, settings: JobSettings) ->
         experiment, policy = sink.current_experiment(conn), sink.current_policy(conn)
         conn.commit()  # no transaction stays open while the batch is scored
         read_ms = (time.monotonic() - started) * 1000
-        # One Spark job, one Python pass per batch on the executors: parse, route, score,
-        # rank and encode the rows; the driver only collects them and writes.
-        outcomes = score_records(batch_df, arms=experiment.arms, shadow_model=experiment.shadow_model,
-                                 policy=policy, settings=settings.scoring, app_topic=settings.app_topic).toPandas()
-        spark_ms = (time.monotonic() - started) * 1000 - read_ms
-        result = sink.write_batch_rows(conn, batch_id=batch_id, outcomes=outcomes, experiment=experiment,
-                                       policy=policy, started_at=started_at, started_monotonic=started)
+        result = sink.BatchResult.total(store_records(
+            batch_df, experiment=experiment, policy=policy, settings=settings.scoring,
+            database_url=settings.database_url, app_topic=settings.app_topic).toPandas())
+        duration_ms = (time.monotonic() - started) * 1000
+        sink.record_batch(conn, batch_id=batch_id, result=result, started_at=started_at, duration_ms=duration_ms)
+        conn.commit()
     log.info("batch %d: %d records, %d scored, %d escalated, %d already scored, %d shadow, %d dead letters; "
-             "%.0f ms (%.0f rows/s; settings %.0f, spark %.0f, postgres %.0f); experiment v%d, policy v%d",
-             batch_id, result.input_rows, len(result.scored_ids), len(result.escalated_ids), result.replayed_rows,
-             result.shadow_rows, result.dead_letter_rows, result.duration_ms,
-             result.input_rows / max(result.duration_ms / 1000.0, 1e-6), read_ms, spark_ms,
-             result.duration_ms - read_ms - spark_ms, experiment.version, policy.version)
-    pause_after_commit_if_asked(batch_id=batch_id, scored=len(result.scored_ids))
+             "%.0f ms (%.0f rows/s; settings %.0f, score and store %.0f); experiment v%d, policy v%d",
+             batch_id, result.input_rows, result.scored, result.escalated, result.replayed_rows,
+             result.shadow_rows, result.dead_letter_rows, duration_ms,
+             result.input_rows / max(duration_ms / 1000.0, 1e-6), read_ms, duration_ms - read_ms,
+             experiment.version, policy.version)
+    pause_after_commit_if_asked(batch_id=batch_id, scored=result.scored)
 
 
 def pause_after_commit_if_asked(*, batch_id: int, scored: int) -> None:
@@ -211,29 +216,43 @@ def start_query(spark: SparkSession, settings: JobSettings) -> StreamingQuery:
             .start())
 
 
-def score_records(records: DataFrame, *, arms: Sequence[Mapping], shadow_model: str | None,
-                  policy: Policy, settings: scoring.ScoringSettings, app_topic: str | None) -> DataFrame:
-    """Kafka records (KAFKA_SCHEMA) -> one streaming.rows.OUTCOME_SCHEMA row per record.
+def store_records(records: DataFrame, *, experiment: sink.Experiment, policy: Policy,
+                  settings: scoring.ScoringSettings, database_url: str, app_topic: str | None,
+                  notify_channel: str = notify.CHANNEL) -> DataFrame:
+    """Kafka records (KAFKA_SCHEMA) -> stored in Postgres; one sink.STORED_SCHEMA row (the
+    counts) per chunk.
 
-    The whole Python side of a micro-batch (streaming.scoring.executor_pass) in ONE
-    mapInPandas pass on the executors. One pass rather than one per step: every extra
-    mapInPandas ships the batch JVM -> Python -> JVM once more through Arrow.
+    The whole Python side of a micro-batch runs in ONE mapInPandas pass on the
+    executors. Each chunk (an Arrow batch of records) is parsed, routed, scored, ranked
+    and encoded (streaming.scoring.executor_pass), then stored in a transaction of its
+    own (sink.write_outcomes) while the task scores the next chunk. Only the counts go
+    back through the JVM to the driver. Exactly once: every statement of the store is
+    idempotent, so a batch run again after a crash stores nothing twice, whichever of
+    its chunks had committed; Spark commits the batch's offsets only after every chunk.
     """
-    arms = transform.checked_arms(arms)
+    arms = transform.checked_arms(experiment.arms)
 
     def _process_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        # One client, so one keep-alive connection, for the whole partition.
+        # One client (one keep-alive connection) and one Postgres writer for the partition.
         client = scoring.ScoringClient(settings)
+        writer = sink.ChunkWriter(database_url, experiment_version=experiment.version, policy=policy,
+                                  notify_channel=notify_channel)
         try:
             for batch in batches:
                 if len(batch):
-                    yield scoring.executor_pass(batch, client=client, arms=arms, shadow_model=shadow_model,
-                                                policy=policy, app_topic=app_topic)
+                    outcomes = scoring.executor_pass(batch, client=client, arms=arms,
+                                                     shadow_model=experiment.shadow_model, policy=policy,
+                                                     app_topic=app_topic)
+                    if (stored := writer.submit(outcomes)) is not None:
+                        yield pd.DataFrame([stored])
+            if (stored := writer.finish()) is not None:
+                yield pd.DataFrame([stored])
         finally:
+            writer.close()
             client.close()
 
     return (records.select(*transform.KAFKA_SCHEMA.fieldNames())
-            .mapInPandas(_process_partition, rows.OUTCOME_SCHEMA))
+            .mapInPandas(_process_partition, sink.STORED_SCHEMA))
 
 
 READY_FILE_ENV = "TRIAGE_STREAM_READY_FILE"

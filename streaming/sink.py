@@ -14,13 +14,14 @@ finds the stored revision equal or higher and changes nothing.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 import psycopg
+from pyspark.sql.types import DoubleType, LongType, StructField, StructType
 
 from streaming import rows
 from triage_core import notify, routing
@@ -63,14 +64,41 @@ def current_policy(conn: psycopg.Connection) -> priority_rules.Policy:
 
 @dataclass
 class BatchResult:
-    batch_id: int
-    input_rows: int
-    scored_ids: list[str] = field(default_factory=list)  # newly stored scores
-    escalated_ids: list[str] = field(default_factory=list)
+    """What storing one chunk of a micro-batch did (write_outcomes), or, summed over the
+    chunks the executors stored (BatchResult.total), the whole batch."""
+    input_rows: int = 0
+    scored: int = 0  # newly stored scores
+    escalated: int = 0
     replayed_rows: int = 0
     shadow_rows: int = 0
-    dead_letter_rows: int = 0
-    duration_ms: float = 0.0
+    dead_letter_rows: int = 0  # dead letters stored now
+    dead_lines: int = 0  # records that are dead letters, stored now or by an earlier run
+    scoring_ms: float | None = None  # the sum of the serving requests' per-text latency
+    scored_ids: list[str] = field(default_factory=list)  # of a chunk: the complaints it scored
+    escalated_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """One STORED_SCHEMA row: what an executor sends the driver for the chunk."""
+        return {f.name: getattr(self, f.name) for f in STORED_SCHEMA.fields}
+
+    @classmethod
+    def total(cls, summaries: pd.DataFrame) -> BatchResult:
+        """The batch's figures from its chunks' STORED_SCHEMA rows."""
+        def count(name: str) -> int:
+            return int(summaries[name].sum())
+
+        scoring_ms = summaries["scoring_ms"].dropna()
+        return cls(input_rows=count("input_rows"), scored=count("scored"), escalated=count("escalated"),
+                   replayed_rows=count("replayed_rows"), shadow_rows=count("shadow_rows"),
+                   dead_letter_rows=count("dead_letter_rows"), dead_lines=count("dead_lines"),
+                   scoring_ms=float(scoring_ms.sum()) if len(scoring_ms) else None)
+
+
+STORED_SCHEMA = StructType([
+    *(StructField(name, LongType(), False) for name in ("input_rows", "scored", "escalated", "replayed_rows",
+                                                        "shadow_rows", "dead_letter_rows", "dead_lines")),
+    StructField("scoring_ms", DoubleType()),
+])
 
 
 # Lines per copy.write(): ~0.5 MB for typical complaints; the batch never sits in one buffer twice.
@@ -79,8 +107,8 @@ COPY_CHUNK_LINES = 2000
 
 def _temp_table(conn: psycopg.Connection, name: str, columns: Sequence[tuple[str, str]],
                 lines: Sequence[bytes]) -> None:
-    """A temp table (no index: it is read once, whole) filled with COPY lines as they came
-    from the executors (streaming.rows): no per-row work on the driver."""
+    """A temp table (no index: it is read once, whole) filled with COPY lines as
+    streaming.rows encoded them: no per-row work here."""
     ddl = ", ".join(f'"{c}" {t}' for c, t in columns)
     conn.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
     names = ", ".join(f'"{c}"' for c, _ in columns)
@@ -93,17 +121,20 @@ def _present(column: pd.Series) -> list:
     return column[column.notna()].tolist()
 
 
-def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.DataFrame, experiment: Experiment,
-                     policy: priority_rules.Policy, started_at: datetime, started_monotonic: float,
-                     notify_channel: str = notify.CHANNEL) -> BatchResult:
-    """Everything one micro-batch stores, in one transaction, ending with NOTIFY.
+def write_outcomes(conn: psycopg.Connection, *, outcomes: pd.DataFrame, experiment_version: int,
+                   policy: priority_rules.Policy, notify_channel: str = notify.CHANNEL) -> BatchResult:
+    """What a chunk of a micro-batch stores, in one transaction, ending with NOTIFY.
 
-    `outcomes` has one streaming.rows.OUTCOME_SCHEMA row per Kafka record of the batch;
-    priority and escalation in it were computed under `policy` on the executors.
+    `outcomes` has one streaming.rows.OUTCOME_SCHEMA row per Kafka record of the chunk;
+    priority and escalation in it were computed under `policy` on the executors, which
+    call this for each chunk they scored (streaming.job.store_records). The statements
+    are idempotent, so a chunk stored twice (a replayed batch, a retried task) and
+    chunks of one batch committed by different executors store each record once.
     """
     score_lines, shadow_lines, dead_lines = (_present(outcomes[c]) for c in ("score_line", "shadow_line", "dead_line"))
     scoring_ms = outcomes["scoring_ms"].dropna()
-    result = BatchResult(batch_id=batch_id, input_rows=len(outcomes))
+    result = BatchResult(input_rows=len(outcomes), dead_lines=len(dead_lines),
+                         scoring_ms=float(scoring_ms.sum()) if len(scoring_ms) else None)
     with conn.transaction():
         _temp_table(conn, "stream_score_in", rows.SCORE_COLUMNS, score_lines)
         _temp_table(conn, "stream_shadow_in", rows.SHADOW_COLUMNS, shadow_lines)
@@ -161,7 +192,7 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
                 ON CONFLICT (complaint_id, model_name) DO NOTHING
                 RETURNING 1)
             SELECT complaint_id::text, escalated, (SELECT count(*) FROM shadow) FROM scored""",
-            {"experiment": experiment.version, "policy": policy.version}).fetchall()
+            {"experiment": experiment_version, "policy": policy.version}).fetchall()
         result.shadow_rows = inserted[0][2] if inserted else 0
         dead_cur = conn.execute("""
             INSERT INTO triage_dead_letter
@@ -175,18 +206,64 @@ def write_batch_rows(conn: psycopg.Connection, *, batch_id: int, outcomes: pd.Da
             WHERE c.id = s.complaint_id AND c.status = 'received'""")
         result.scored_ids = [row[0] for row in inserted]
         result.escalated_ids = [row[0] for row in inserted if row[1]]
-        result.replayed_rows = len(score_lines) - len(result.scored_ids)
+        result.scored, result.escalated = len(result.scored_ids), len(result.escalated_ids)
+        result.replayed_rows = len(score_lines) - result.scored
         if payloads := notify.payloads(result.scored_ids, set(result.escalated_ids), policy.version):
             # executemany pipelines the statements: one round trip, in order.
             conn.cursor().executemany("SELECT pg_notify(%s, %s)", [(notify_channel, p) for p in payloads])
-        result.duration_ms = (time.monotonic() - started_monotonic) * 1000.0
-        # The health page's record of this batch (docs/contracts.md). Optional there, so
-        # a database without the table (older migrations) still gets its scores.
-        if (found := conn.execute("SELECT to_regclass('triage_stream_batch')").fetchone()) and found[0] is not None:
-            conn.execute("""
-                INSERT INTO triage_stream_batch (batch_id, rows, dead_letters, duration_ms, scoring_ms,
-                    started_at, finished_at)
-                VALUES (%s, %s, %s, %s, %s, %s, clock_timestamp())""",
-                (batch_id, result.input_rows, len(dead_lines), result.duration_ms,
-                 float(scoring_ms.sum()) if len(scoring_ms) else None, started_at))
     return result
+
+
+def record_batch(conn: psycopg.Connection, *, batch_id: int, result: BatchResult, started_at: datetime,
+                 duration_ms: float) -> None:
+    """The health page's record of one run of a micro-batch (docs/contracts.md), on the
+    driver once every chunk is stored. Optional there, so a database without the table
+    (older migrations) still gets its scores. Not keyed: a replayed batch adds a second row."""
+    if (found := conn.execute("SELECT to_regclass('triage_stream_batch')").fetchone()) and found[0] is not None:
+        conn.execute("""
+            INSERT INTO triage_stream_batch (batch_id, rows, dead_letters, duration_ms, scoring_ms,
+                started_at, finished_at)
+            VALUES (%s, %s, %s, %s, %s, %s, clock_timestamp())""",
+            (batch_id, result.input_rows, result.dead_lines, duration_ms, result.scoring_ms, started_at))
+
+
+class ChunkWriter:
+    """The Postgres writer of one Spark task: one connection (opened at the first chunk)
+    and one thread, so that a chunk is stored while the task scores the next one.
+
+    At most one chunk is being stored at a time; a failure to store it is raised by the
+    next submit() or by finish(), so the task, and with it the micro-batch, fails.
+    """
+
+    def __init__(self, database_url: str, *, experiment_version: int, policy: priority_rules.Policy,
+                 notify_channel: str = notify.CHANNEL):
+        self.database_url = database_url
+        self.experiment_version = experiment_version
+        self.policy = policy
+        self.notify_channel = notify_channel
+        self._conn: psycopg.Connection | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sink")
+        self._pending: Future | None = None
+
+    def _store(self, outcomes: pd.DataFrame) -> dict:
+        if self._conn is None:
+            # autocommit: write_outcomes' transaction is the only one, never left open.
+            self._conn = psycopg.connect(self.database_url, autocommit=True)
+        return write_outcomes(self._conn, outcomes=outcomes, experiment_version=self.experiment_version,
+                              policy=self.policy, notify_channel=self.notify_channel).summary()
+
+    def submit(self, outcomes: pd.DataFrame) -> dict | None:
+        """Starts storing `outcomes`; returns the summary of the chunk before it, if any."""
+        stored = self.finish()
+        self._pending = self._pool.submit(self._store, outcomes)
+        return stored
+
+    def finish(self) -> dict | None:
+        """Waits for the chunk being stored; its summary (None when there is none)."""
+        pending, self._pending = self._pending, None
+        return None if pending is None else pending.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()

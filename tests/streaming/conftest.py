@@ -117,3 +117,10 @@ def pg(stream_template: str) -> Iterator[psycopg.Connection]:
                 conn.rollback()
         finally:
             _drop(server, name)
+
+
+@pytest.fixture
+def pg_url(pg: psycopg.Connection) -> str:
+    """The URL of `pg`'s database, for code that opens connections of its own (the
+    executors' chunk writers)."""
+    return _url_of(pg.info.dbname)

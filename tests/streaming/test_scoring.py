@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 
-from streaming import job, rows, scoring, scoring_client, transform
+from streaming import job, scoring, scoring_client, sink, transform
 from streaming.scoring import ScoringClient, ScoringSettings
 from triage_core.messages import classic_complaint_id
 from triage_core.priority import Policy
@@ -204,7 +204,7 @@ def test_rows_without_a_model_pass_through_unscored(service):
     assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 1), ("vader", 1)]
 
 
-def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pass(spark, service):
+def test_store_records_scores_and_stores_each_kafka_record_once_in_one_spark_pass(spark, service, pg, pg_url):
     stamp = datetime(2026, 1, 2, 3, 4, 5)
     records = spark.createDataFrame([
         (b"a", json.dumps({"id": A_ID, "text": "bad service", "source": "web"}).encode(), "complaints_app", 0, 0,
@@ -212,21 +212,29 @@ def test_score_records_turns_each_kafka_record_into_one_outcome_in_one_spark_pas
         (None, json.dumps({"data": "fine"}).encode(), "complaints", 0, 1, stamp),
         (b"k", b"not json", "complaints", 1, 7, stamp),
     ], transform.KAFKA_SCHEMA)
-    outcomes = job.score_records(records, arms=[{"label": "A", "model": "vader", "weight": 100}],
-                                     shadow_model="triage", policy=Policy(version=2),
-                                     settings=fast(service.url), app_topic="complaints_app").toPandas()
-    assert len(outcomes) == 3
-    scores = [line.decode().rstrip("\n").split("\t") for line in outcomes["score_line"].dropna()]
-    names = [name for name, _ in rows.SCORE_COLUMNS]
-    by_id = {fields[0]: dict(zip(names, fields)) for fields in scores}
+
+    def store():
+        return sink.BatchResult.total(job.store_records(
+            records, experiment=sink.Experiment(4, [{"label": "A", "model": "vader", "weight": 100}], "triage"),
+            policy=Policy(version=2), settings=fast(service.url), database_url=pg_url, app_topic="complaints_app",
+            notify_channel="complaint_scored_test").toPandas())
+
+    first = store()
+    assert (first.input_rows, first.scored, first.shadow_rows, first.dead_letter_rows, first.dead_lines) == (
+        3, 2, 2, 1, 1)
+    stored = {r[0]: r[1:] for r in pg.execute(
+        "SELECT s.complaint_id::text, s.compound, s.priority, s.experiment_version, s.policy_version, c.source"
+        " FROM triage_score s JOIN triage_complaint c ON c.id = s.complaint_id").fetchall()}
     # vader gives no complaint probability: 0.35 * 0.5 / (0.35 + 0.25 + 0.1) under the default weights
-    assert (by_id[A_ID]["compound"], by_id[A_ID]["priority"], by_id[A_ID]["source"]) == ("-0.5", "25.0", "web")
-    assert by_id[classic_complaint_id("complaints", 0, 1)]["source"] == "kafka"
-    assert outcomes["shadow_line"].notna().sum() == 2
-    (dead,) = outcomes["dead_line"].dropna()
-    assert dead.decode().split("\t")[:3] == ["complaints", "1", "7"]
-    assert transform.REASON_UNPARSEABLE_JSON in dead.decode()
+    assert stored[A_ID] == (-0.5, 25.0, 4, 2, "web")
+    assert stored[classic_complaint_id("complaints", 0, 1)][-1] == "kafka"
+    assert pg.execute('SELECT topic, "partition", "offset", reason FROM triage_dead_letter').fetchall() == [
+        ("complaints", 1, 7, transform.REASON_UNPARSEABLE_JSON)]
     assert sorted((r["model"], r["n"]) for r in service.requests) == [("triage", 2), ("vader", 2)]
+    # The batch again, as after a crash before Spark's checkpoint: nothing is stored twice.
+    replay = store()
+    assert (replay.scored, replay.replayed_rows, replay.shadow_rows, replay.dead_letter_rows) == (0, 2, 0, 0)
+    assert pg.execute("SELECT count(*) FROM triage_score").fetchone() == (2,)
 
 
 def test_an_arm_pinned_to_a_version_is_sent_to_that_version():

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 
 import pandas as pd
+import psycopg
 import pytest
 
 from streaming import rows, sink, transform
@@ -45,12 +45,15 @@ def frames(scored: list[dict], dead: list[dict] | None = None) -> pd.DataFrame:
 
 
 def write(pg, batch: pd.DataFrame, *, batch_id=1, experiment=None, policy=None):
+    """One batch as the stream stores it: its chunk (here one) by write_outcomes, as an
+    executor does, then the driver's record of the batch."""
     policy = policy or Policy(version=5)
-    return sink.write_batch_rows(pg, batch_id=batch_id, outcomes=rows.outcome_frame(batch, policy),
-                                 experiment=experiment or sink.Experiment(3, [{"label": "A", "model": "vader",
-                                                                               "weight": 100}]),
-                                 policy=policy, started_at=datetime.now(UTC),
-                                 started_monotonic=time.monotonic(), notify_channel=CHANNEL)
+    experiment = experiment or sink.Experiment(3, [{"label": "A", "model": "vader", "weight": 100}])
+    result = sink.write_outcomes(pg, outcomes=rows.outcome_frame(batch, policy), experiment_version=experiment.version,
+                                 policy=policy, notify_channel=CHANNEL)
+    sink.record_batch(pg, batch_id=batch_id, result=result, started_at=datetime.now(UTC), duration_ms=12.5)
+    pg.commit()
+    return result
 
 
 @pytest.fixture
@@ -236,3 +239,44 @@ def test_in_one_batch_the_highest_revision_of_a_complaint_is_kept(pg_listening):
                                revised(cid, 1, compound=-0.4, offset=2)]))
     assert result.scored_ids == [cid]
     assert pg.execute("SELECT revision, compound FROM triage_score").fetchall() == [(2, -0.7)]
+
+
+def test_a_batch_total_sums_its_chunks_counts():
+    chunks = pd.DataFrame([sink.BatchResult(input_rows=3, scored=2, escalated=1, replayed_rows=1, shadow_rows=2,
+                                            dead_letter_rows=0, dead_lines=0, scoring_ms=4.0).summary(),
+                           sink.BatchResult(input_rows=2, scored=1, dead_letter_rows=1, dead_lines=1).summary()])
+    total = sink.BatchResult.total(chunks)
+    assert (total.input_rows, total.scored, total.escalated, total.replayed_rows, total.shadow_rows,
+            total.dead_letter_rows, total.dead_lines, total.scoring_ms) == (5, 3, 1, 1, 2, 1, 1, 4.0)
+    assert sink.BatchResult.total(chunks.iloc[1:]).scoring_ms is None  # no chunk had a serving request
+
+
+def test_the_chunk_writer_stores_a_chunk_while_the_next_is_scored_and_reports_each_once(pg, pg_url):
+    """submit() hands back the chunk before: the task yields it while this one is written.
+    Mutant tried: submit() returning its own chunk's future result (waiting for it) ->
+    the first submit returned a summary; the test failed."""
+    policy = Policy(version=5)
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    writer = sink.ChunkWriter(pg_url, experiment_version=3, policy=policy, notify_channel=CHANNEL)
+    try:
+        first = writer.submit(rows.outcome_frame(frames([scored_row(a)]), policy))
+        second = writer.submit(rows.outcome_frame(frames([scored_row(b, offset=1), scored_row(a)]), policy))
+        last = writer.finish()
+    finally:
+        writer.close()
+    assert first is None
+    assert (second["input_rows"], second["scored"], last["input_rows"], last["scored"], last["replayed_rows"]) == (
+        1, 1, 2, 1, 1)
+    assert writer.finish() is None
+    assert sorted(r[0] for r in pg.execute("SELECT complaint_id::text FROM triage_score").fetchall()) == sorted([a, b])
+
+
+def test_a_chunk_the_writer_could_not_store_fails_the_task():
+    writer = sink.ChunkWriter("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", experiment_version=1,
+                              policy=Policy(version=1))
+    try:
+        assert writer.submit(rows.outcome_frame(frames([scored_row(str(uuid.uuid4()))]), Policy(version=1))) is None
+        with pytest.raises(psycopg.OperationalError):
+            writer.finish()
+    finally:
+        writer.close()
