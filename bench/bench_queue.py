@@ -62,7 +62,7 @@ TARGET_QUEUE_P95_MS = 200.0
 TARGET_SLA_S = 30.0
 TARGET_REPORTS_MS = 1000.0
 AGENTS = 20
-FTS_INDEXES = ("triage_complaint_fts_en", "triage_complaint_fts_ru", "triage_event_fts_en", "triage_event_fts_ru")
+FTS_INDEXES = ("triage_complaint_fts_ru", "triage_event_fts_ru")
 
 
 def percentile(values: list[float], q: float) -> float:
