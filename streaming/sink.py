@@ -136,6 +136,10 @@ def write_outcomes(conn: psycopg.Connection, *, outcomes: pd.DataFrame, experime
     result = BatchResult(input_rows=len(outcomes), dead_lines=len(dead_lines),
                          scoring_ms=float(scoring_ms.sum()) if len(scoring_ms) else None)
     with conn.transaction():
+        # No JIT: the temp tables have no statistics, so a chunk's statements look costly
+        # enough for PostgreSQL to compile them with LLVM, which took longer than running
+        # them (a fifth of the chunk's CPU in a profile; ~10-15 % less with it off).
+        conn.execute("SET LOCAL jit = off")
         _temp_table(conn, "stream_score_in", rows.SCORE_COLUMNS, score_lines)
         _temp_table(conn, "stream_shadow_in", rows.SHADOW_COLUMNS, shadow_lines)
         _temp_table(conn, "stream_dead_in", rows.DEAD_COLUMNS, dead_lines)
