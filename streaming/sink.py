@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -84,21 +85,19 @@ class BatchResult:
     @classmethod
     def total(cls, summaries: pd.DataFrame) -> BatchResult:
         """The batch's figures from its chunks' STORED_SCHEMA rows."""
-        def count(name: str) -> int:
-            return int(summaries[name].sum())
-
-        scoring_ms = summaries["scoring_ms"].dropna()
-        return cls(input_rows=count("input_rows"), scored=count("scored"), escalated=count("escalated"),
-                   replayed_rows=count("replayed_rows"), shadow_rows=count("shadow_rows"),
-                   dead_letter_rows=count("dead_letter_rows"), dead_lines=count("dead_lines"),
-                   scoring_ms=float(scoring_ms.sum()) if len(scoring_ms) else None)
+        counts: dict[str, Any] = {name: int(summaries[name].sum()) for name in _COUNTS}
+        return cls(**counts, scoring_ms=_sum_or_none(summaries["scoring_ms"]))
 
 
-STORED_SCHEMA = StructType([
-    *(StructField(name, LongType(), False) for name in ("input_rows", "scored", "escalated", "replayed_rows",
-                                                        "shadow_rows", "dead_letter_rows", "dead_lines")),
-    StructField("scoring_ms", DoubleType()),
-])
+def _sum_or_none(values: pd.Series) -> float | None:
+    """The sum of the values present; None when none is (no chunk had a serving request)."""
+    present = values.dropna()
+    return float(present.sum()) if len(present) else None
+
+
+_COUNTS = ("input_rows", "scored", "escalated", "replayed_rows", "shadow_rows", "dead_letter_rows", "dead_lines")
+STORED_SCHEMA = StructType([*(StructField(name, LongType(), False) for name in _COUNTS),
+                            StructField("scoring_ms", DoubleType())])
 
 
 # Lines per copy.write(): ~0.5 MB for typical complaints; the batch never sits in one buffer twice.
@@ -132,9 +131,8 @@ def write_outcomes(conn: psycopg.Connection, *, outcomes: pd.DataFrame, experime
     chunks of one batch committed by different executors store each record once.
     """
     score_lines, shadow_lines, dead_lines = (_present(outcomes[c]) for c in ("score_line", "shadow_line", "dead_line"))
-    scoring_ms = outcomes["scoring_ms"].dropna()
     result = BatchResult(input_rows=len(outcomes), dead_lines=len(dead_lines),
-                         scoring_ms=float(scoring_ms.sum()) if len(scoring_ms) else None)
+                         scoring_ms=_sum_or_none(outcomes["scoring_ms"]))
     with conn.transaction():
         # No JIT: the temp tables have no statistics, so a chunk's statements look costly
         # enough for PostgreSQL to compile them with LLVM, which took longer than running
